@@ -1,0 +1,111 @@
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from polls.models import Membership, Organisation
+
+# The sandbox's seeded account; see sandbox/README.md.
+SANDBOX_ACCOUNT_ID = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
+SANDBOX_APP_ID = "f0e1d2c3b4a5968778695a4b3c2d1e0f"
+SANDBOX_API_TOKEN = "sandbox-token-0123456789abcdef"
+DEMO_ORGANISATION = "Demo organisation"
+DEMO_USERNAME = "demo"
+SANDBOX_START_TIMEOUT_SECONDS = 10
+
+
+class Command(BaseCommand):
+    help = (
+        "Run the dashboard against the bundled RealtimeKit sandbox: migrate, create the demo "
+        "moderator, start the sandbox and the development server, and stop both on Ctrl-C."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--sandbox-port", type=int, default=int(os.environ.get("SANDBOX_PORT", 8787))
+        )
+        parser.add_argument("--port", type=int, default=int(os.environ.get("DASHBOARD_PORT", 8000)))
+
+    def handle(self, *args, sandbox_port, port, **options):
+        if not settings.DEBUG:
+            raise CommandError(
+                "The demo runs only with DJANGO_DEBUG=true: it creates a user whose password is 'demo'."
+            )
+
+        sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+        call_command("migrate", interactive=False, verbosity=0)
+        self._set_up_demo_moderator(sandbox_url)
+
+        sandbox = self._start_sandbox(sandbox_port, sandbox_url)
+        try:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"\nDashboard: http://127.0.0.1:{port}/  (log in as demo / demo)"
+                )
+                + f"\nSandbox:   {sandbox_url}/sandbox/meetings  (see sandbox/README.md)"
+                + "\nPress Ctrl-C to stop both.\n"
+            )
+            call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
+        finally:
+            _stop(sandbox)
+            self.stdout.write("Stopped the dashboard and the sandbox.")
+
+    def _set_up_demo_moderator(self, sandbox_url):
+        organisation, _ = Organisation.objects.update_or_create(
+            name=DEMO_ORGANISATION,
+            defaults={
+                "account_id": SANDBOX_ACCOUNT_ID,
+                "app_id": SANDBOX_APP_ID,
+                "api_token": SANDBOX_API_TOKEN,
+                "api_base_url": f"{sandbox_url}/client/v4",
+            },
+        )
+        user, created = get_user_model().objects.get_or_create(username=DEMO_USERNAME)
+        if created:
+            user.set_password("demo")
+            user.save()
+        Membership.objects.update_or_create(user=user, defaults={"organisation": organisation})
+
+    def _start_sandbox(self, sandbox_port, sandbox_url):
+        root = Path(settings.BASE_DIR)
+        sandbox = subprocess.Popen(
+            [sys.executable, "-m", "sandbox", "--host", "127.0.0.1", "--port", str(sandbox_port)],
+            cwd=root,
+        )
+        deadline = time.monotonic() + SANDBOX_START_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            if sandbox.poll() is not None:
+                raise CommandError(
+                    f"The sandbox exited with code {sandbox.returncode}. Is port {sandbox_port} "
+                    "in use? Set SANDBOX_PORT to another port."
+                )
+            if _answers(f"{sandbox_url}/sandbox/healthz"):
+                return sandbox
+            time.sleep(0.1)
+        _stop(sandbox)
+        raise CommandError(
+            f"The sandbox did not answer on {sandbox_url} within {SANDBOX_START_TIMEOUT_SECONDS} s."
+        )
+
+
+def _answers(url):
+    try:
+        return requests.get(url, timeout=1).ok
+    except requests.RequestException:
+        return False
+
+
+def _stop(process):
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -1,0 +1,15 @@
+"""Settings for the test suite: the production settings with a throwaway key and plain static files."""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-key-never-used-outside-the-test-suite")
+
+from dashboard.settings import *  # noqa: E402, F403
+
+# The manifest storage needs collectstatic first; tests render templates without it.
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Retries back off in real time; one retry keeps fault tests quick while still exercising it.
+REALTIMEKIT_READ_RETRIES = 1
+# Each test builds the organisations it needs; none comes from the developer's environment.
+CLOUDFLARE_ACCOUNT_ID = REALTIMEKIT_APP_ID = CLOUDFLARE_API_TOKEN = ""

@@ -1,0 +1,68 @@
+from django import forms
+
+QUESTION_MAX_LENGTH = 300
+OPTION_MAX_LENGTH = 120
+MIN_OPTIONS = 2
+MAX_OPTIONS = 12
+# Rows beyond this are rejected before any per-row work, so a crafted form stays cheap to check.
+MAX_OPTION_ROWS = 50
+
+
+class OptionRowsWidget(forms.Widget):
+    """Reads every `options` row the browser sent, in order, blank rows included."""
+
+    def value_from_datadict(self, data, files, name):
+        return data.getlist(name) if hasattr(data, "getlist") else data.get(name, [])
+
+
+class OptionsField(forms.Field):
+    widget = OptionRowsWidget
+
+    def to_python(self, value):
+        rows = value or []
+        if len(rows) > MAX_OPTION_ROWS:
+            raise forms.ValidationError(f"A poll takes at most {MAX_OPTIONS} options.")
+        return [row.strip() for row in rows if row.strip()]
+
+    def validate(self, options):
+        if len(options) < MIN_OPTIONS:
+            raise forms.ValidationError(f"Give at least {MIN_OPTIONS} options.")
+        if len(options) > MAX_OPTIONS:
+            raise forms.ValidationError(
+                f"A poll takes at most {MAX_OPTIONS} options; this one has {len(options)}."
+            )
+
+        too_long = [text for text in options if len(text) > OPTION_MAX_LENGTH]
+        if too_long:
+            raise forms.ValidationError(
+                f"Each option takes at most {OPTION_MAX_LENGTH} characters; "
+                f"one has {len(too_long[0])}."
+            )
+
+        seen = set()
+        for text in options:
+            key = text.casefold()
+            if key in seen:
+                raise forms.ValidationError(
+                    f"The option “{text}” appears twice. Make each option different."
+                )
+            seen.add(key)
+
+
+class PollForm(forms.Form):
+    question = forms.CharField(
+        max_length=QUESTION_MAX_LENGTH,
+        error_messages={
+            "required": "Write the question the audience will answer.",
+            "max_length": "The question takes at most %(limit_value)d characters; "
+            "this one has %(show_value)d.",
+        },
+    )
+    options = OptionsField()
+    anonymous = forms.BooleanField(required=False)
+    hide_votes = forms.BooleanField(required=False)
+
+    def option_rows(self):
+        """Return the rows to show: what the moderator typed, or two empty rows to start."""
+        rows = self["options"].value() if self.is_bound else None
+        return rows or ["", ""]

@@ -1,0 +1,77 @@
+from django.conf import settings
+from django.db import models
+
+
+class Organisation(models.Model):
+    """A team and the Cloudflare RealtimeKit app its moderators work in."""
+
+    name = models.CharField(max_length=200)
+    account_id = models.CharField(max_length=32)
+    app_id = models.CharField(max_length=64)
+    # Never rendered to a page or written to a log: the client module is its only reader.
+    api_token = models.CharField(max_length=255)
+    api_base_url = models.URLField(default="https://api.cloudflare.com/client/v4")
+
+    def __str__(self):
+        return self.name
+
+
+class Membership(models.Model):
+    """Ties a moderator to the one organisation whose meetings they work on."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="memberships"
+    )
+
+    def __str__(self):
+        return f"{self.user} in {self.organisation}"
+
+
+class Poll(models.Model):
+    """A poll launched into a meeting's live session, as Cloudflare returned it."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="polls")
+    meeting_id = models.CharField(max_length=64)
+    session_id = models.CharField(max_length=64, blank=True)
+    upstream_id = models.CharField(max_length=64)
+    question = models.TextField()
+    anonymous = models.BooleanField(default=False)
+    hide_votes = models.BooleanField(default=False)
+    launched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    launched_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-launched_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "upstream_id"], name="unique_upstream_poll"
+            )
+        ]
+
+    def __str__(self):
+        return self.question
+
+    @property
+    def total_votes(self):
+        return sum(option.count for option in self.options.all())
+
+
+class PollOption(models.Model):
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="options")
+    position = models.PositiveSmallIntegerField()
+    text = models.CharField(max_length=255)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["poll", "position"], name="unique_option_position")
+        ]
+
+    def __str__(self):
+        return self.text

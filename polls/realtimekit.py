@@ -1,0 +1,270 @@
+"""The one module that talks to Cloudflare's RealtimeKit API.
+
+Every call goes through `RealtimeKitClient.request`, which applies the timeouts, retries reads
+where repeating is harmless, logs one line per attempt, and turns every failure into a
+`RealtimeKitError` whose message a moderator can act on.
+
+API reference: https://developers.cloudflare.com/api/resources/realtime_kit/
+"""
+
+import logging
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import requests
+
+logger = logging.getLogger(__name__)
+
+# Statuses where the same read can succeed a moment later.
+RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
+RETRY_BACKOFF_SECONDS = 0.25
+
+
+class RealtimeKitError(Exception):
+    """A failed Cloudflare call, with a message fit for a moderator.
+
+    `status` is the HTTP status (None when no response arrived), `code` the upstream error code
+    when Cloudflare sent one, and `retryable` whether trying again later can help.
+    """
+
+    def __init__(self, message, *, status=None, code=None, retryable=False, upstream_message=""):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+        self.retryable = retryable
+        self.upstream_message = upstream_message
+
+
+@dataclass(frozen=True)
+class MeetingPage:
+    meetings: list
+    total_count: int
+    page: int
+    per_page: int
+
+    @property
+    def page_count(self):
+        return max(1, -(-self.total_count // self.per_page))
+
+    @property
+    def has_next(self):
+        return self.page < self.page_count
+
+    @property
+    def has_previous(self):
+        return self.page > 1
+
+
+class RealtimeKitClient:
+    def __init__(
+        self,
+        *,
+        base_url,
+        account_id,
+        app_id,
+        api_token,
+        connect_timeout,
+        read_timeout,
+        read_retries,
+        session=None,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.app_path = f"/accounts/{account_id}/realtime/kit/{app_id}"
+        self.timeout = (connect_timeout, read_timeout)
+        self.read_retries = read_retries
+        self.session = session or requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {api_token}"
+        self.session.headers["Accept"] = "application/json"
+
+    def list_meetings(self, *, search="", page=1, per_page=10):
+        params = {"page_no": page, "per_page": per_page}
+        if search:
+            params["search"] = search
+        body = self.request("GET", f"{self.app_path}/meetings", params=params)
+
+        paging = body.get("paging") or {}
+        return MeetingPage(
+            meetings=body.get("data") or [],
+            total_count=int(paging.get("total_count", 0)),
+            page=page,
+            per_page=per_page,
+        )
+
+    def get_meeting(self, meeting_id):
+        return self.request("GET", f"{self.app_path}/meetings/{meeting_id}")["data"]
+
+    def get_active_session(self, meeting_id):
+        """Return the meeting's live session, or None when nobody is in the meeting."""
+        try:
+            body = self.request("GET", f"{self.app_path}/meetings/{meeting_id}/active-session")
+        except RealtimeKitError as error:
+            if error.status == 404:
+                return None
+            raise
+
+        session = body.get("data")
+        # Cloudflare may still return a session that has just ended: treat it as not live.
+        if not session or session.get("status") != "LIVE":
+            return None
+        return session
+
+    def create_poll(self, meeting_id, *, question, options, anonymous, hide_votes):
+        """Create a poll in the meeting's live session and return the poll object.
+
+        Never retried: after a timeout the poll may exist upstream, and a blind repeat would
+        put a second copy in front of the audience.
+        """
+        body = self.request(
+            "POST",
+            f"{self.app_path}/meetings/{meeting_id}/active-session/poll",
+            json={
+                "question": question,
+                "options": options,
+                "anonymous": anonymous,
+                "hide_votes": hide_votes,
+            },
+        )
+        poll = (body.get("data") or {}).get("poll")
+        if not isinstance(poll, dict) or not poll.get("id"):
+            raise RealtimeKitError(
+                "Cloudflare accepted the poll but did not return it. Check the meeting before "
+                "launching again, so the audience does not see it twice.",
+                status=200,
+            )
+        return poll
+
+    def request(self, method, path, **kwargs):
+        """Send one API call and return the decoded success body, or raise RealtimeKitError."""
+        attempts = 1 + (self.read_retries if method == "GET" else 0)
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._send(method, path, **kwargs)
+            except RealtimeKitError as error:
+                if not error.retryable or attempt == attempts:
+                    raise
+                logger.info("Retrying %s %s after %s (attempt %d)", method, path, error, attempt)
+                time.sleep(RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1))
+        raise AssertionError("unreachable")
+
+    def _send(self, method, path, **kwargs):
+        started = time.monotonic()
+        try:
+            response = self.session.request(
+                method, self.base_url + path, timeout=self.timeout, **kwargs
+            )
+            body = _decode(response)
+        except requests.RequestException as error:
+            _log_call(method, path, None, started)
+            raise _transport_error(error, self.base_url, method) from error
+
+        _log_call(method, path, response.status_code, started)
+        return _check_body(response.status_code, body)
+
+
+def _log_call(method, path, status, started):
+    elapsed_ms = (time.monotonic() - started) * 1000
+    logger.info(
+        "Cloudflare %s %s -> %s in %.0f ms", method, path, status or "no response", elapsed_ms
+    )
+
+
+def _decode(response):
+    """Return the JSON body, or None when the body is not JSON (an HTML error page, say)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _transport_error(error, base_url, method):
+    host = urlsplit(base_url).netloc
+    if isinstance(error, requests.ConnectTimeout):
+        return RealtimeKitError(
+            f"Could not connect to Cloudflare at {host} in time. Try again in a moment.",
+            retryable=True,
+        )
+    if isinstance(error, requests.ReadTimeout):
+        return RealtimeKitError(
+            _unknown_outcome("Cloudflare did not answer in time", method), retryable=method == "GET"
+        )
+    if isinstance(error, requests.ConnectionError) and _never_connected(error):
+        return RealtimeKitError(
+            f"Could not connect to Cloudflare at {host}. Check the network and the API base URL, "
+            "then try again.",
+            retryable=True,
+        )
+    return RealtimeKitError(
+        _unknown_outcome("The connection to Cloudflare broke off", method),
+        retryable=method == "GET",
+    )
+
+
+def _never_connected(error):
+    text = str(error)
+    return "Connection refused" in text or "Failed to establish a new connection" in text
+
+
+def _unknown_outcome(cause, method):
+    if method == "GET":
+        return f"{cause}. Try again in a moment."
+    return f"{cause}, so the change may or may not have been made. Check the meeting before trying again."
+
+
+def _check_body(status, body):
+    if body is None:
+        # An error page from a proxy in front of the API: the status still tells what happened.
+        message = (
+            _moderator_message(status, None, "")
+            if status >= 400
+            else f"Cloudflare sent a response that is not JSON (HTTP {status}). Try again in a moment."
+        )
+        raise RealtimeKitError(message, status=status, retryable=status in RETRYABLE_STATUSES)
+    if 200 <= status < 300 and body.get("success") is not False:
+        return body
+    raise _api_error(status, body)
+
+
+def _api_error(status, body):
+    code, upstream_message = _upstream_error(body)
+    message = _moderator_message(status, code, upstream_message)
+    return RealtimeKitError(
+        message,
+        status=status,
+        code=code,
+        retryable=status in RETRYABLE_STATUSES or status == 429,
+        upstream_message=upstream_message,
+    )
+
+
+def _upstream_error(body):
+    """Read the code and message from either error shape Cloudflare uses."""
+    error = body.get("error")
+    if isinstance(error, dict):
+        return error.get("code"), str(error.get("message") or "")
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        return errors[0].get("code"), str(errors[0].get("message") or "")
+    return None, ""
+
+
+def _moderator_message(status, code, upstream_message):
+    detail = f" Cloudflare said: {upstream_message}" if upstream_message else ""
+    if status == 401:
+        return f"Cloudflare rejected the API token as missing or malformed. Ask an admin to check it.{detail}"
+    if status == 403:
+        return (
+            "Cloudflare rejected the API token: it is wrong, revoked, or lacks the Realtime "
+            f"permission for this account. Ask an admin to check it.{detail}"
+        )
+    if status == 404:
+        return f"Cloudflare could not find that meeting or app.{detail}"
+    if status == 429:
+        return "Cloudflare's rate limit for this token was reached. Wait a few minutes, then try again."
+    if status >= 500:
+        return f"Cloudflare had a server error (HTTP {status}). Try again in a moment."
+    if 200 <= status < 300:
+        return f"Cloudflare reported a failure.{detail}"
+    return f"Cloudflare rejected the request (HTTP {status}).{detail}"

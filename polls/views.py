@@ -1,0 +1,144 @@
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from polls import selectors, services
+from polls.access import organisation_required
+from polls.forms import MAX_OPTIONS, OPTION_MAX_LENGTH, QUESTION_MAX_LENGTH, PollForm
+from polls.models import Poll
+from polls.realtimekit import RealtimeKitError
+
+SEARCH_MAX_LENGTH = 200
+
+
+@require_GET
+@organisation_required
+def meeting_list(request, organisation):
+    search = request.GET.get("q", "").strip()[:SEARCH_MAX_LENGTH]
+    page = _page_number(request.GET.get("page"))
+    context = {"search": search, "page": None, "error": None}
+
+    try:
+        context["page"] = selectors.list_meetings(
+            organisation=organisation, search=search, page=page
+        )
+    except RealtimeKitError as error:
+        context["error"] = error
+
+    template = "meeting_list.html#results" if request.htmx else "meeting_list.html"
+    return render(request, template, context, status=502 if context["error"] else 200)
+
+
+@require_GET
+@organisation_required
+def meeting_badge(request, organisation, meeting_id):
+    context = {"session": None, "error": None}
+
+    try:
+        context["session"] = selectors.get_live_session(
+            organisation=organisation, meeting_id=meeting_id
+        )
+    except RealtimeKitError as error:
+        context["error"] = error
+
+    return render(request, "meeting_list.html#badge", context)
+
+
+@require_GET
+@organisation_required
+def meeting_detail(request, organisation, meeting_id):
+    return _render_meeting(request, organisation, meeting_id, PollForm())
+
+
+@require_POST
+@organisation_required
+def launch(request, organisation, meeting_id):
+    form = PollForm(request.POST)
+    if not form.is_valid():
+        return _render_launcher(request, organisation, meeting_id, form, status=422)
+
+    try:
+        poll = services.launch_poll(
+            organisation=organisation, meeting_id=meeting_id, user=request.user, **form.cleaned_data
+        )
+    except RealtimeKitError as error:
+        return _render_launcher(request, organisation, meeting_id, form, error=error, status=502)
+
+    if not request.htmx:
+        return redirect("poll_detail", pk=poll.pk)
+    context = {
+        "meeting_id": meeting_id,
+        "form": PollForm(),
+        "launched": poll,
+        "polls": selectors.polls_for_meeting(organisation=organisation, meeting_id=meeting_id),
+        **_form_limits(),
+    }
+    return render(request, "meeting_detail.html#launch-success", context)
+
+
+@require_GET
+@organisation_required
+def poll_detail(request, organisation, pk):
+    poll = get_object_or_404(
+        Poll.objects.select_related("launched_by").prefetch_related("options"),
+        pk=pk,
+        organisation=organisation,
+    )
+    return render(request, "poll_detail.html", {"poll": poll})
+
+
+def _render_launcher(request, organisation, meeting_id, form, *, status, error=None):
+    if request.htmx:
+        context = {"meeting_id": meeting_id, "form": form, "launch_error": error, **_form_limits()}
+        return render(request, "meeting_detail.html#launcher", context, status=status)
+    return _render_meeting(
+        request, organisation, meeting_id, form, launch_error=error, status=status
+    )
+
+
+def _render_meeting(request, organisation, meeting_id, form, *, launch_error=None, status=200):
+    context = {
+        "meeting_id": meeting_id,
+        "form": form,
+        "launch_error": launch_error,
+        "polls": selectors.polls_for_meeting(organisation=organisation, meeting_id=meeting_id),
+        **_form_limits(),
+        **_meeting_and_session(organisation, meeting_id),
+    }
+    if context["meeting_error"] and context["meeting_error"].status == 404:
+        status = 404
+    elif context["meeting_error"]:
+        status = 502
+    return render(request, "meeting_detail.html", context, status=status)
+
+
+def _meeting_and_session(organisation, meeting_id):
+    found = {"meeting": None, "session": None, "meeting_error": None, "session_error": None}
+    try:
+        found["meeting"] = selectors.get_meeting(organisation=organisation, meeting_id=meeting_id)
+    except RealtimeKitError as error:
+        found["meeting_error"] = error
+        return found
+
+    try:
+        found["session"] = selectors.get_live_session(
+            organisation=organisation, meeting_id=meeting_id
+        )
+    except RealtimeKitError as error:
+        found["session_error"] = error
+    return found
+
+
+def _form_limits():
+    return {
+        "question_max_length": QUESTION_MAX_LENGTH,
+        "option_max_length": OPTION_MAX_LENGTH,
+        "max_options": MAX_OPTIONS,
+    }
+
+
+def _page_number(raw):
+    try:
+        page = int(raw or 1)
+    except ValueError:
+        return 1
+    return min(max(page, 1), 10_000)

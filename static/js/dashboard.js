@@ -1,0 +1,61 @@
+// Adds and removes option rows in the poll form. Without JavaScript the form still works
+// with the rows it was rendered with.
+(function () {
+  "use strict";
+
+  function renumber(list) {
+    list.querySelectorAll(".option-row").forEach(function (row, index) {
+      row.querySelector("input").setAttribute("aria-label", "Option " + (index + 1));
+      row.querySelector(".remove-option").setAttribute("aria-label", "Remove option " + (index + 1));
+    });
+  }
+
+  function updateButtons(form) {
+    var list = form.querySelector(".option-rows");
+    var rows = list.querySelectorAll(".option-row").length;
+    var max = parseInt(list.dataset.maxOptions, 10);
+    form.querySelector(".add-option").disabled = rows >= max;
+    list.querySelectorAll(".remove-option").forEach(function (button) {
+      button.disabled = rows <= 2;
+    });
+  }
+
+  function addRow(form) {
+    var list = form.querySelector(".option-rows");
+    var row = list.querySelector(".option-row").cloneNode(true);
+    row.querySelector("input").value = "";
+    list.appendChild(row);
+    renumber(list);
+    updateButtons(form);
+    row.querySelector("input").focus();
+  }
+
+  function removeRow(form, row) {
+    var list = form.querySelector(".option-rows");
+    row.remove();
+    renumber(list);
+    updateButtons(form);
+  }
+
+  document.addEventListener("click", function (event) {
+    var form = event.target.closest("form");
+    if (!form || !form.querySelector(".option-rows")) {
+      return;
+    }
+    if (event.target.closest(".add-option")) {
+      addRow(form);
+    } else if (event.target.closest(".remove-option")) {
+      removeRow(form, event.target.closest(".option-row"));
+    }
+  });
+
+  function prepare(root) {
+    root.querySelectorAll("form .option-rows").forEach(function (list) {
+      updateButtons(list.closest("form"));
+    });
+  }
+
+  document.documentElement.classList.add("js");
+  document.addEventListener("DOMContentLoaded", function () { prepare(document); });
+  document.addEventListener("htmx:load", function (event) { prepare(event.detail.elt); });
+})();

@@ -1,0 +1,153 @@
+"""The moderator's flow in real headless Chromium (Debian's package, driven by Playwright)."""
+
+import re
+import shutil
+
+import pytest
+from django.contrib.auth import get_user_model
+from playwright.sync_api import expect, sync_playwright
+
+from polls.models import Membership, Poll
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Without these, Chromium reaches for Google's services at start, which this machine refuses.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    # Playwright's sync API keeps an event loop running in this thread, which makes Django
+    # refuse ORM calls here. The calls the tests and fixtures make are still synchronous.
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url)
+    page = context.new_page()
+    page.console_errors = []
+    page.on(
+        "console",
+        lambda message: message.type == "error" and page.console_errors.append(message.text),
+    )
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def signed_in(page, organisation, transactional_db):
+    user = get_user_model().objects.create_user(username="host", password="a long passphrase")
+    Membership.objects.create(user=user, organisation=organisation)
+
+    page.goto("/login/")
+    page.get_by_label("Username").fill("host")
+    page.get_by_label("Password").fill("a long passphrase")
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/meetings/$"))
+    return page
+
+
+def test_picker_loads_live_badges_and_searches_as_you_type(signed_in, sandbox):
+    page = signed_in
+    live = next(m for m in sandbox.meetings() if m["session"])
+
+    expect(page.get_by_text(re.compile(r"Live · \d+ participant")).first).to_be_visible()
+    page.get_by_label("Search by title or meeting id").fill(live["title"])
+
+    expect(page.locator("#results tbody tr")).to_have_count(1)
+    expect(page).to_have_url(re.compile(r"\?q="))
+    assert page.console_errors == []
+
+
+def test_picker_pages_without_a_reload(signed_in, sandbox):
+    page = signed_in
+    page.evaluate("window.marker = 'same page'")
+
+    page.get_by_role("link", name="Next").click()
+
+    expect(page.get_by_text("Page 2 of 2")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"page=2"))
+    assert page.evaluate("window.marker") == "same page"
+
+
+def test_host_launches_a_poll_and_sees_it(signed_in, sandbox):
+    page = signed_in
+    meeting = next(m for m in sandbox.meetings() if m["session"])
+    page.goto(f"/meetings/{meeting['id']}/")
+    page.evaluate("window.marker = 'same page'")
+
+    page.get_by_label("Question").fill("Which topic next?")
+    page.get_by_label("Option 1", exact=True).fill("Pricing")
+    page.get_by_label("Option 2", exact=True).fill("Roadmap")
+    page.get_by_role("button", name="Add option").click()
+    page.get_by_label("Option 3", exact=True).fill("Q&A")
+    page.get_by_role("button", name="Launch poll").click()
+
+    expect(page.get_by_text("Poll launched: “Which topic next?”")).to_be_visible()
+    card = page.locator("#poll-list .poll-card").first
+    expect(card).to_contain_text("Which topic next?")
+    expect(card).to_contain_text("Q&A")
+    expect(page.get_by_label("Question")).to_have_value("")
+    assert page.evaluate("window.marker") == "same page"
+    assert [p["question"] for p in sandbox.meeting(meeting["id"])["polls"]] == ["Which topic next?"]
+    assert page.console_errors == []
+
+
+def test_removed_option_row_is_not_sent(signed_in, sandbox):
+    page = signed_in
+    meeting_id = sandbox.live_meeting_id()
+    page.goto(f"/meetings/{meeting_id}/")
+
+    page.get_by_label("Question").fill("Lunch?")
+    page.get_by_role("button", name="Add option").click()
+    page.get_by_label("Option 1", exact=True).fill("Soup")
+    page.get_by_label("Option 2", exact=True).fill("Remove me")
+    page.get_by_label("Option 3", exact=True).fill("Salad")
+    page.get_by_role("button", name="Remove option 2").click()
+    page.get_by_role("button", name="Launch poll").click()
+
+    expect(page.get_by_text("Poll launched")).to_be_visible()
+    assert [o.text for o in Poll.objects.get().options.all()] == ["Soup", "Salad"]
+
+
+def test_launch_into_empty_meeting_explains_and_keeps_input(signed_in, sandbox):
+    page = signed_in
+    page.goto(f"/meetings/{sandbox.idle_meeting_id()}/")
+
+    page.get_by_label("Question").fill("Anyone here?")
+    page.get_by_label("Option 1", exact=True).fill("Yes")
+    page.get_by_label("Option 2", exact=True).fill("No")
+    page.get_by_role("button", name="Launch poll").click()
+
+    expect(page.get_by_role("alert")).to_contain_text("Nobody is in this meeting right now")
+    expect(page.get_by_label("Question")).to_have_value("Anyone here?")
+    expect(page.get_by_label("Option 2", exact=True)).to_have_value("No")
+    assert not Poll.objects.exists()
+
+
+def test_invalid_poll_shows_the_error_next_to_the_field(signed_in, sandbox):
+    page = signed_in
+    page.goto(f"/meetings/{sandbox.live_meeting_id()}/")
+
+    page.get_by_label("Question").fill("Same twice?")
+    page.get_by_label("Option 1", exact=True).fill("Yes")
+    page.get_by_label("Option 2", exact=True).fill("yes")
+    page.get_by_role("button", name="Launch poll").click()
+
+    expect(page.locator(".options .field-error")).to_contain_text("appears twice")
+    expect(page.get_by_label("Option 2", exact=True)).to_have_value("yes")
+    assert sandbox.api_requests("POST") == []
