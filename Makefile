@@ -38,7 +38,7 @@ $(VENV)/.installed: pyproject.toml
 		rm -rf $(VENV); "$$python" -m venv $(VENV) || exit 1; \
 	fi
 	$(PYTHON) -m pip install --quiet --upgrade pip
-	$(PYTHON) -m pip install --quiet -e '.[test]'
+	$(PYTHON) -m pip install --quiet '.[test]'
 	@touch $@
 
 # The browser tests drive Debian's Chromium; Playwright's own browser download cannot work offline.

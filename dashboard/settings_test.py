@@ -1,6 +1,7 @@
 """Settings for the test suite: the production settings with a throwaway key and plain static files."""
 
 import os
+import tempfile
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-key-never-used-outside-the-test-suite")
 
@@ -13,3 +14,11 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 REALTIMEKIT_READ_RETRIES = 1
 # Each test builds the organisations it needs; none comes from the developer's environment.
 CLOUDFLARE_ACCOUNT_ID = REALTIMEKIT_APP_ID = CLOUDFLARE_API_TOKEN = ""
+
+# The browser tests' live server answers requests in several threads at once. An in-memory
+# SQLite database would be one connection shared by all of them, which SQLite does not allow, so
+# the test database is a file: each thread then opens its own connection.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(tempfile.gettempdir(), f"poll-dashboard-test-{os.getpid()}.sqlite3")
+    }

@@ -1,48 +1,25 @@
 """Fixtures shared by the whole suite: the sandbox server on a real loopback socket, and users."""
 
-import subprocess
-import sys
-import threading
-
 import pytest
 
 from polls.models import Membership, Organisation
 from tests.support import (
-    ROOT,
     SANDBOX_ACCOUNT_ID,
     SANDBOX_API_TOKEN,
     SANDBOX_APP_ID,
-    SANDBOX_START_TIMEOUT_SECONDS,
     Sandbox,
+    start_sandbox,
+    stop_sandbox,
 )
 
 
-def _read_listening_line(process):
-    """Wait for the sandbox's 'listening' line without blocking forever on a silent process."""
-    result = {}
-    reader = threading.Thread(target=lambda: result.setdefault("line", process.stdout.readline()))
-    reader.start()
-    reader.join(SANDBOX_START_TIMEOUT_SECONDS)
-    line = result.get("line", "")
-    if not line.startswith("Sandbox listening on "):
-        process.kill()
-        raise RuntimeError(f"The sandbox did not start: first output line was {line!r}")
-    return line.removeprefix("Sandbox listening on ").strip()
-
-
 @pytest.fixture(scope="session")
-def sandbox_server():
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sandbox", "--host", "127.0.0.1", "--port", "0"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    url = _read_listening_line(process)
+def sandbox_server(tmp_path_factory):
+    """Run one sandbox for the whole test session and yield its base URL."""
+    log_path = tmp_path_factory.mktemp("sandbox") / "sandbox.log"
+    process, url = start_sandbox(log_path)
     yield url
-    process.terminate()
-    process.wait(timeout=10)
+    stop_sandbox(process)
 
 
 @pytest.fixture

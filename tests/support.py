@@ -1,14 +1,55 @@
-"""Test helpers shared by several modules: the sandbox's seeded credentials and its control API."""
+"""Test helpers shared by several modules: starting the sandbox and driving its control API."""
 
+import os
+import select
+import subprocess
+import sys
 from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-SANDBOX_ACCOUNT_ID = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
-SANDBOX_APP_ID = "f0e1d2c3b4a5968778695a4b3c2d1e0f"
-SANDBOX_API_TOKEN = "sandbox-token-0123456789abcdef"
-SANDBOX_START_TIMEOUT_SECONDS = 15
+from sandbox import seed
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SANDBOX_ACCOUNT_ID = seed.ACCOUNT_ID
+SANDBOX_APP_ID = seed.APP_ID
+SANDBOX_API_TOKEN = seed.API_TOKEN
+LISTENING_PREFIX = "Sandbox listening on "
+STARTUP_TIMEOUT_SECONDS = 15
+
+
+def start_sandbox(log_path, *args, extra_env=None):
+    """Start `python -m sandbox --port 0` with stderr going to log_path; return it and its URL."""
+    # SANDBOX_* variables in the caller's environment would change the seeded identity.
+    env = {name: value for name, value in os.environ.items() if not name.startswith("SANDBOX_")}
+    env.update(extra_env or {})
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "sandbox", "--port", "0", *args],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+        )
+
+    ready, _, _ = select.select([process.stdout], [], [], STARTUP_TIMEOUT_SECONDS)
+    line = process.stdout.readline() if ready else ""
+    if not line.startswith(LISTENING_PREFIX):
+        process.kill()
+        process.wait()
+        raise RuntimeError(f"Sandbox did not start; stdout {line!r}, log: {log_path.read_text()}")
+    return process, line.removeprefix(LISTENING_PREFIX).strip()
+
+
+def stop_sandbox(process):
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    process.stdout.close()
 
 
 class Sandbox:
@@ -43,9 +84,6 @@ class Sandbox:
 
     def inactive_meeting_id(self):
         return next(m["id"] for m in self.meetings() if m["status"] == "INACTIVE")
-
-    def end_session(self, meeting_id):
-        self.control("DELETE", f"/meetings/{meeting_id}/session")
 
     def add_fault(self, **fault):
         return self.control("POST", "/faults", json=fault)

@@ -1,5 +1,7 @@
 """Screens and fragments, through Django's test client, against the sandbox over a real socket."""
 
+from datetime import datetime
+
 import pytest
 from django.urls import reverse
 
@@ -405,3 +407,22 @@ def test_expired_session_sends_htmx_to_the_login_page(client, db):
 
     assert response.status_code == 200
     assert response["HX-Redirect"] == "/login/?next=/meetings/%3Fq%3Dtown%2520hall"
+
+
+def test_meeting_page_shows_when_the_session_started(moderator_client, sandbox):
+    response = moderator_client.get(reverse("meeting_detail", args=[sandbox.live_meeting_id()]))
+
+    started_at = response.context["session"]["started_at"]
+    content = response.content.decode()
+    assert isinstance(started_at, datetime)
+    assert f'<time datetime="{started_at.isoformat()}">' in content
+    assert "ago)" in content
+
+
+def test_another_organisation_sees_none_of_our_meetings(client, stranger, sandbox):
+    client.force_login(stranger)
+
+    content = client.get(reverse("meeting_list")).content.decode()
+
+    for meeting in sandbox.meetings():
+        assert meeting["title"] not in content

@@ -11,11 +11,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from polls.models import Membership, Organisation
+from sandbox import seed
 
-# The sandbox's seeded account; see sandbox/README.md.
-SANDBOX_ACCOUNT_ID = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
-SANDBOX_APP_ID = "f0e1d2c3b4a5968778695a4b3c2d1e0f"
-SANDBOX_API_TOKEN = "sandbox-token-0123456789abcdef"
 DEMO_ORGANISATION = "Demo organisation"
 DEMO_USERNAME = "demo"
 SANDBOX_START_TIMEOUT_SECONDS = 10
@@ -61,9 +58,9 @@ class Command(BaseCommand):
         organisation, _ = Organisation.objects.update_or_create(
             name=DEMO_ORGANISATION,
             defaults={
-                "account_id": SANDBOX_ACCOUNT_ID,
-                "app_id": SANDBOX_APP_ID,
-                "api_token": SANDBOX_API_TOKEN,
+                "account_id": seed.ACCOUNT_ID,
+                "app_id": seed.APP_ID,
+                "api_token": seed.API_TOKEN,
                 "api_base_url": f"{sandbox_url}/client/v4",
             },
         )

@@ -1,0 +1,149 @@
+"""The python -m sandbox command: host check, startup line, request log lines, clean stop."""
+
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from sandbox import seed
+from sandbox.server import is_loopback, make_server
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# Only ever passed to code that must reject it before binding.
+ALL_INTERFACES = "0.0.0.0"  # noqa: S104
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sandbox", *args],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=15,
+    )
+
+
+def wait_for_text(path, text: str, timeout: float = 5) -> str:
+    deadline = time.monotonic() + timeout
+    content = path.read_text()
+    while text not in content and time.monotonic() < deadline:
+        time.sleep(0.05)
+        content = path.read_text()
+    return content
+
+
+@pytest.mark.parametrize("host", [ALL_INTERFACES, "192.168.1.10", "::", "example.com"])
+def test_cli_rejects_a_host_that_is_not_loopback(host):
+    result = run_cli("--host", host)
+
+    assert result.returncode == 2
+    assert "not a loopback address" in result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("port", ["-1", "65536", "http"])
+def test_cli_rejects_an_invalid_port(port):
+    result = run_cli("--port", port)
+
+    assert result.returncode == 2
+    assert "port" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("127.0.0.1", True),
+        ("127.9.8.7", True),
+        ("::1", True),
+        ("localhost", True),
+        (ALL_INTERFACES, False),
+        ("10.0.0.1", False),
+        ("localhost.example.com", False),
+    ],
+)
+def test_is_loopback_accepts_only_loopback(host, expected):
+    assert is_loopback(host) is expected
+
+
+def test_cli_prints_one_listening_line_and_logs_requests(launch_sandbox):
+    _, url, log_path = launch_sandbox()
+
+    requests.get(f"{url}/sandbox/healthz", timeout=5)
+    log = wait_for_text(log_path, "GET /sandbox/healthz 200 ")
+
+    assert url.startswith("http://127.0.0.1:")
+    assert int(url.rsplit(":", 1)[1]) > 0
+    assert "GET /sandbox/healthz 200 " in log
+    assert "ms" in log
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_cli_stops_cleanly_on_signal(launch_sandbox, stop_signal):
+    process, url, log_path = launch_sandbox()
+    requests.get(f"{url}/sandbox/healthz", timeout=5)
+
+    process.send_signal(stop_signal)
+    returncode = process.wait(timeout=10)
+
+    assert returncode == 0
+    assert process.stdout.read() == ""
+    assert "Traceback" not in log_path.read_text()
+
+
+def test_cli_uses_identity_from_environment(launch_sandbox):
+    _, url, _ = launch_sandbox(extra_env={"SANDBOX_API_TOKEN": "another-token"})
+    verify = f"{url}/client/v4/user/tokens/verify"
+
+    accepted = requests.get(verify, headers={"Authorization": "Bearer another-token"}, timeout=5)
+    seeded = requests.get(verify, headers={"Authorization": f"Bearer {seed.API_TOKEN}"}, timeout=5)
+
+    assert accepted.status_code == 200
+    assert seeded.status_code == 403
+
+
+def test_cli_listens_on_ipv6_loopback(launch_sandbox):
+    if not socket.has_ipv6:
+        pytest.skip("this Python has no IPv6 support")
+    _, url, _ = launch_sandbox("--host", "::1")
+
+    response = requests.get(f"{url}/sandbox/healthz", timeout=5)
+
+    assert url.startswith("http://[::1]:")
+    assert response.json() == {"status": "ok"}
+
+
+def test_cli_rejects_a_blank_identity_variable(monkeypatch):
+    monkeypatch.setenv("SANDBOX_ACCOUNT_ID", " ")
+
+    result = run_cli("--port", "0")
+
+    assert result.returncode == 2
+    assert "SANDBOX_ACCOUNT_ID" in result.stderr
+
+
+def test_make_server_serves_in_process():
+    server = make_server("127.0.0.1", 0, seed.Identity("a" * 32, "b" * 32, "in-process-token"))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        health = requests.get(f"{server.url}/sandbox/healthz", timeout=5)
+        url = f"{server.url}/client/v4/accounts/{'a' * 32}/realtime/kit/apps"
+        apps = requests.get(url, headers={"Authorization": "Bearer in-process-token"}, timeout=5)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+    assert health.json() == {"status": "ok"}
+    assert apps.json()["data"][0]["id"] == "b" * 32
+
+
+def test_make_server_rejects_a_public_host():
+    with pytest.raises(ValueError, match="not a loopback address"):
+        make_server(ALL_INTERFACES, 0)
