@@ -15,7 +15,7 @@ REALTIMEKIT_READ_RETRIES = 1
 # Each test builds the organisations it needs; none comes from the developer's environment.
 CLOUDFLARE_ACCOUNT_ID = REALTIMEKIT_APP_ID = CLOUDFLARE_API_TOKEN = ""
 
-# The browser tests' live server answers requests in several threads at once. An in-memory
+# The browser tests' live server handles requests in several threads at once. An in-memory
 # SQLite database would be one connection shared by all of them, which SQLite does not allow, so
 # the test database is a file: each thread then opens its own connection.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405

@@ -56,10 +56,6 @@ class Poll(models.Model):
     def __str__(self):
         return self.question
 
-    @property
-    def total_votes(self):
-        return sum(option.count for option in self.options.all())
-
 
 class PollOption(models.Model):
     poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="options")

@@ -215,7 +215,7 @@ def _unknown_outcome(cause, method):
 
 def _check_body(status, body):
     if body is None:
-        # An error page from a proxy in front of the API: the status still tells what happened.
+        # An error page from a proxy in front of the API: the status still shows what failed.
         message = (
             _moderator_message(status, None, "")
             if status >= 400

@@ -14,6 +14,13 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SANDBOX_ACCOUNT_ID = seed.ACCOUNT_ID
 SANDBOX_APP_ID = seed.APP_ID
 SANDBOX_API_TOKEN = seed.API_TOKEN
+# Cloudflare's gateway rejects a bad token in the v4 envelope, not in RealtimeKit's own shape.
+AUTHENTICATION_ERROR = {
+    "success": False,
+    "errors": [{"code": 10000, "message": "Authentication error"}],
+    "messages": [],
+    "result": None,
+}
 LISTENING_PREFIX = "Sandbox listening on "
 STARTUP_TIMEOUT_SECONDS = 15
 

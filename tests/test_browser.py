@@ -61,7 +61,7 @@ def signed_in(page, organisation, transactional_db):
     return page
 
 
-def test_picker_loads_live_badges_and_searches_as_you_type(signed_in, sandbox):
+def test_picker_badges_and_search_as_you_type(signed_in, sandbox):
     page = signed_in
     live = next(m for m in sandbox.meetings() if m["session"])
 
@@ -139,7 +139,7 @@ def test_launch_into_empty_meeting_explains_and_keeps_input(signed_in, sandbox):
     assert not Poll.objects.exists()
 
 
-def test_invalid_poll_shows_the_error_next_to_the_field(signed_in, sandbox):
+def test_invalid_poll_shows_field_error(signed_in, sandbox):
     page = signed_in
     page.goto(f"/meetings/{sandbox.live_meeting_id()}/")
 

@@ -95,7 +95,7 @@ def test_options_differing_only_in_case_are_duplicates():
     assert "“YES” appears twice" in form.errors["options"][0]
 
 
-def test_emoji_and_right_to_left_text_are_kept_intact():
+def test_emoji_and_rtl_text_kept_intact():
     question = "מה דעתכם על הכנס? 🎉"
     options = ["👍 כן", "👎 لا", "🤷‍♀️ Maybe"]
 

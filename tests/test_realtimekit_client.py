@@ -7,7 +7,12 @@ import time
 import pytest
 
 from polls.realtimekit import RealtimeKitClient, RealtimeKitError
-from tests.support import SANDBOX_ACCOUNT_ID, SANDBOX_API_TOKEN, SANDBOX_APP_ID
+from tests.support import (
+    AUTHENTICATION_ERROR,
+    SANDBOX_ACCOUNT_ID,
+    SANDBOX_API_TOKEN,
+    SANDBOX_APP_ID,
+)
 
 MEETINGS_PATH = "/realtime/kit/.*/meetings$"
 
@@ -218,12 +223,7 @@ def test_v4_error_envelope_is_parsed(client, sandbox):
     sandbox.add_fault(
         path=MEETINGS_PATH,
         status=403,
-        body={
-            "success": False,
-            "errors": [{"code": 10000, "message": "Authentication error"}],
-            "messages": [],
-            "result": None,
-        },
+        body=AUTHENTICATION_ERROR,
     )
 
     with pytest.raises(RealtimeKitError) as raised:
@@ -258,7 +258,7 @@ def test_create_poll_timeout_says_the_outcome_is_unknown(sandbox):
         )
 
     assert "may or may not" in raised.value.message
-    # The sandbox logs a call once it has answered, which is after the injected delay.
+    # The sandbox logs a call only after its injected delay has passed.
     time.sleep(1.2)
     assert len(sandbox.api_requests("POST", "/poll")) == 1
 

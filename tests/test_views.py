@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from polls.models import Poll
-from tests.support import SANDBOX_API_TOKEN
+from tests.support import AUTHENTICATION_ERROR, SANDBOX_API_TOKEN
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -81,6 +81,26 @@ def test_another_organisation_cannot_launch_into_our_meeting(client, stranger, s
     assert sandbox.meeting(sandbox.live_meeting_id())["polls"] == []
 
 
+def test_another_organisation_cannot_open_our_meeting(client, stranger, sandbox):
+    meeting = sandbox.meeting(sandbox.live_meeting_id())
+    client.force_login(stranger)
+
+    response = client.get(reverse("meeting_detail", args=[meeting["id"]]))
+
+    content = response.content.decode()
+    assert response.status_code == 502
+    assert meeting["title"] not in content
+    assert "Could not load this meeting" in content
+
+
+def test_another_organisation_gets_no_live_badge(client, stranger, sandbox):
+    client.force_login(stranger)
+
+    response = client.get(reverse("meeting_badge", args=[sandbox.live_meeting_id()]), **HTMX)
+
+    assert "Live state unavailable" in response.content.decode()
+
+
 def test_login_and_health_are_open(client, db):
     assert client.get(reverse("login")).status_code == 200
     assert client.get(reverse("healthz")).status_code == 200
@@ -92,7 +112,7 @@ def test_launch_only_accepts_post(moderator_client, sandbox):
     assert response.status_code == 405
 
 
-def test_meeting_id_that_could_change_the_upstream_path_is_not_routed(moderator_client):
+def test_meeting_id_with_dot_segments_is_not_routed(moderator_client):
     response = moderator_client.get("/meetings/..%2F..%2Fapps/")
 
     assert response.status_code == 404
@@ -163,12 +183,7 @@ def test_meeting_list_explains_a_rejected_token(moderator_client, sandbox):
     sandbox.add_fault(
         path="/meetings$",
         status=403,
-        body={
-            "success": False,
-            "errors": [{"code": 10000, "message": "Authentication error"}],
-            "messages": [],
-            "result": None,
-        },
+        body=AUTHENTICATION_ERROR,
     )
 
     response = moderator_client.get(reverse("meeting_list"))
@@ -231,7 +246,7 @@ def test_meeting_page_says_when_nobody_is_in(moderator_client, sandbox):
     assert "Nobody is in this meeting right now" in response.content.decode()
 
 
-def test_meeting_page_of_inactive_meeting_says_nobody_can_join(moderator_client, sandbox):
+def test_inactive_meeting_page_says_nobody_can_join(moderator_client, sandbox):
     response = moderator_client.get(reverse("meeting_detail", args=[sandbox.inactive_meeting_id()]))
 
     assert "inactive: nobody can join" in response.content.decode()
@@ -375,7 +390,7 @@ def test_html_in_question_is_shown_escaped(moderator_client, sandbox):
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;b&gt;bold&lt;/b&gt;" in content
 
 
-def test_emoji_and_right_to_left_text_reach_cloudflare_intact(moderator_client, sandbox):
+def test_emoji_and_rtl_text_reach_cloudflare(moderator_client, sandbox):
     meeting_id = sandbox.live_meeting_id()
     question = "מה דעתכם? 🎉"
     options = ["👍 نعم", "👎 לא"]

@@ -88,7 +88,7 @@ class Command(BaseCommand):
             time.sleep(0.1)
         _stop(sandbox)
         raise CommandError(
-            f"The sandbox did not answer on {sandbox_url} within {SANDBOX_START_TIMEOUT_SECONDS} s."
+            f"The sandbox did not respond on {sandbox_url} within {SANDBOX_START_TIMEOUT_SECONDS} s."
         )
 
 
