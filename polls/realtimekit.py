@@ -165,8 +165,14 @@ class RealtimeKitClient:
 
 def _log_call(method, path, status, started):
     elapsed_ms = (time.monotonic() - started) * 1000
-    logger.info(
-        "Cloudflare %s %s -> %s in %.0f ms", method, path, status or "no response", elapsed_ms
+    level = logging.INFO if status and status < 400 else logging.WARNING
+    logger.log(
+        level,
+        "Cloudflare %s %s -> %s in %.0f ms",
+        method,
+        path,
+        status or "no response",
+        elapsed_ms,
     )
 
 

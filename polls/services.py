@@ -12,6 +12,13 @@ NO_LIVE_SESSION_MESSAGE = (
 )
 
 
+class NoLiveSessionError(RealtimeKitError):
+    """The meeting has no live session, so Cloudflare has nowhere to put a poll."""
+
+    def __init__(self):
+        super().__init__(NO_LIVE_SESSION_MESSAGE, status=404)
+
+
 def client_for(organisation):
     return RealtimeKitClient(
         base_url=organisation.api_base_url,
@@ -27,13 +34,13 @@ def client_for(organisation):
 def launch_poll(*, organisation, meeting_id, user, question, options, anonymous, hide_votes):
     """Create the poll in the meeting's live session and store what Cloudflare returned.
 
-    Raises RealtimeKitError, and stores nothing, when the meeting has no live session or the
-    call fails.
+    Raises NoLiveSessionError when nobody is in the meeting and RealtimeKitError when a call
+    fails. Either way nothing is stored.
     """
     client = client_for(organisation)
     session = client.get_active_session(meeting_id)
     if session is None:
-        raise RealtimeKitError(NO_LIVE_SESSION_MESSAGE, status=404)
+        raise NoLiveSessionError()
 
     try:
         upstream = client.create_poll(
@@ -46,7 +53,7 @@ def launch_poll(*, organisation, meeting_id, user, question, options, anonymous,
     except RealtimeKitError as error:
         # The session can end between the two calls.
         if error.status == 404:
-            raise RealtimeKitError(NO_LIVE_SESSION_MESSAGE, status=404) from error
+            raise NoLiveSessionError() from error
         raise
 
     return _store_poll(

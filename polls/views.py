@@ -60,6 +60,8 @@ def launch(request, organisation, meeting_id):
         poll = services.launch_poll(
             organisation=organisation, meeting_id=meeting_id, user=request.user, **form.cleaned_data
         )
+    except services.NoLiveSessionError as error:
+        return _render_launcher(request, organisation, meeting_id, form, error=error, status=409)
     except RealtimeKitError as error:
         return _render_launcher(request, organisation, meeting_id, form, error=error, status=502)
 

@@ -285,6 +285,17 @@ def test_body_cut_short_is_reported(client, sandbox):
     assert raised.value.status in (None, 200)
 
 
+def test_failed_call_is_logged_as_a_warning(client, sandbox, caplog):
+    sandbox.add_fault(path=MEETINGS_PATH, status=503)
+
+    with pytest.raises(RealtimeKitError):
+        client.list_meetings()
+
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 2
+    assert all("-> 503 in" in line for line in warnings)
+
+
 def test_each_call_is_logged_without_the_token(client, sandbox, caplog):
     caplog.set_level(logging.INFO, logger="polls.realtimekit")
 

@@ -312,7 +312,7 @@ def test_launch_into_idle_meeting_explains_and_stores_nothing(moderator_client, 
     response = launch(moderator_client, sandbox.idle_meeting_id(), question="Keep me?")
 
     content = response.content.decode()
-    assert response.status_code == 502
+    assert response.status_code == 409
     assert "Nobody is in this meeting right now" in content
     assert 'value="Keep me?"' in content
     assert not Poll.objects.exists()
@@ -329,6 +329,7 @@ def test_launch_when_session_ends_between_calls(moderator_client, sandbox):
 
     response = launch(moderator_client, sandbox.live_meeting_id())
 
+    assert response.status_code == 409
     assert "Nobody is in this meeting right now" in response.content.decode()
     assert not Poll.objects.exists()
 
@@ -360,7 +361,7 @@ def test_plain_launch_failure_renders_the_whole_page(moderator_client, sandbox):
     response = launch(moderator_client, sandbox.idle_meeting_id(), htmx=False, question="Keep me?")
 
     content = response.content.decode()
-    assert response.status_code == 502
+    assert response.status_code == 409
     assert "<html" in content
     assert 'value="Keep me?"' in content
 
