@@ -1,3 +1,5 @@
+import unicodedata
+
 from django import forms
 
 QUESTION_MAX_LENGTH = 300
@@ -6,6 +8,23 @@ MIN_OPTIONS = 2
 MAX_OPTIONS = 12
 # Rows beyond this are rejected before any per-row work, so a crafted form stays cheap to check.
 MAX_OPTION_ROWS = 50
+
+
+CONTROL_CHARACTER_MESSAGE = "{field} cannot contain line breaks, tabs or other control characters."
+
+
+def has_control_character(text):
+    return any(unicodedata.category(char) == "Cc" for char in text)
+
+
+def comparison_key(text):
+    """Return what two options are compared by: case, Unicode form and invisible characters aside.
+
+    Format characters such as the zero-width space are dropped, so "Yes" and "Yes" followed by
+    one are the same option to the audience and here.
+    """
+    normalized = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(char for char in normalized if unicodedata.category(char) != "Cf").strip()
 
 
 class OptionRowsWidget(forms.Widget):
@@ -22,7 +41,7 @@ class OptionsField(forms.Field):
         rows = value or []
         if len(rows) > MAX_OPTION_ROWS:
             raise forms.ValidationError(f"A poll takes at most {MAX_OPTIONS} options.")
-        return [row.strip() for row in rows if row.strip()]
+        return [row.strip() for row in rows if comparison_key(row)]
 
     def validate(self, options):
         if len(options) < MIN_OPTIONS:
@@ -31,6 +50,9 @@ class OptionsField(forms.Field):
             raise forms.ValidationError(
                 f"A poll takes at most {MAX_OPTIONS} options; this one has {len(options)}."
             )
+
+        if any(has_control_character(text) for text in options):
+            raise forms.ValidationError(CONTROL_CHARACTER_MESSAGE.format(field="Options"))
 
         too_long = [text for text in options if len(text) > OPTION_MAX_LENGTH]
         if too_long:
@@ -41,7 +63,7 @@ class OptionsField(forms.Field):
 
         seen = set()
         for text in options:
-            key = text.casefold()
+            key = comparison_key(text)
             if key in seen:
                 raise forms.ValidationError(
                     f"The option “{text}” appears twice. Make each option different."
@@ -61,6 +83,14 @@ class PollForm(forms.Form):
     options = OptionsField()
     anonymous = forms.BooleanField(required=False)
     hide_votes = forms.BooleanField(required=False)
+
+    def clean_question(self):
+        question = self.cleaned_data["question"]
+        if has_control_character(question):
+            raise forms.ValidationError(CONTROL_CHARACTER_MESSAGE.format(field="The question"))
+        if not comparison_key(question):
+            raise forms.ValidationError(self.fields["question"].error_messages["required"])
+        return question
 
     def option_rows(self):
         """Return the rows to show: what the moderator typed, or two empty rows to start."""

@@ -24,17 +24,32 @@ RETRY_BACKOFF_SECONDS = 0.25
 class RealtimeKitError(Exception):
     """A failed Cloudflare call, with a message fit for a moderator.
 
-    `status` is the HTTP status (None when no response arrived), `code` the upstream error code
-    when Cloudflare sent one, and `retryable` whether trying again later can help.
+    `status` is the HTTP status (None when no response arrived) and `code` the upstream error
+    code when Cloudflare sent one. `retryable` is true when sending the same request again at
+    once may succeed. `outcome_unknown` is true when a change was sent but no response came
+    back, so it may or may not have been made. `retry_after` is the wait in seconds that
+    Cloudflare asked for with a 429.
     """
 
-    def __init__(self, message, *, status=None, code=None, retryable=False, upstream_message=""):
+    def __init__(
+        self,
+        message,
+        *,
+        status=None,
+        code=None,
+        retryable=False,
+        upstream_message="",
+        outcome_unknown=False,
+        retry_after=None,
+    ):
         super().__init__(message)
         self.message = message
         self.status = status
         self.code = code
         self.retryable = retryable
         self.upstream_message = upstream_message
+        self.outcome_unknown = outcome_unknown
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -156,23 +171,30 @@ class RealtimeKitClient:
             )
             body = _decode(response)
         except requests.RequestException as error:
-            _log_call(method, path, None, started)
-            raise _transport_error(error, self.base_url, method) from error
+            failure = _transport_error(error, self.base_url, method, self.timeout)
+            _log_call(method, path, None, started, failure)
+            raise failure from error
 
-        _log_call(method, path, response.status_code, started)
-        return _check_body(response.status_code, body)
+        failure = _response_error(response, body)
+        _log_call(method, path, response.status_code, started, failure)
+        if failure:
+            raise failure
+        return body
 
 
-def _log_call(method, path, status, started):
+def _log_call(method, path, status, started, failure):
     elapsed_ms = (time.monotonic() - started) * 1000
-    level = logging.INFO if status and status < 400 else logging.WARNING
-    logger.log(
-        level,
-        "Cloudflare %s %s -> %s in %.0f ms",
+    if failure is None:
+        logger.info("Cloudflare %s %s -> %s in %.0f ms", method, path, status, elapsed_ms)
+        return
+    logger.warning(
+        "Cloudflare %s %s -> %s in %.0f ms: code %s, %s",
         method,
         path,
         status or "no response",
         elapsed_ms,
+        failure.code,
+        failure.upstream_message or failure.message,
     )
 
 
@@ -185,16 +207,20 @@ def _decode(response):
     return body if isinstance(body, dict) else None
 
 
-def _transport_error(error, base_url, method):
+def _transport_error(error, base_url, method, timeout):
     host = urlsplit(base_url).netloc
+    sent_a_change = method != "GET"
     if isinstance(error, requests.ConnectTimeout):
         return RealtimeKitError(
-            f"Could not connect to Cloudflare at {host} in time. Try again in a moment.",
+            f"Connecting to Cloudflare at {host} timed out after {timeout[0]:g} s. "
+            "Try again in a moment.",
             retryable=True,
         )
     if isinstance(error, requests.ReadTimeout):
+        # A slow answer is likely to be slow again, so the request is not repeated at once.
         return RealtimeKitError(
-            _unknown_outcome("Cloudflare did not answer in time", method), retryable=method == "GET"
+            _outcome_message(f"Cloudflare did not respond within {timeout[1]:g} s", method),
+            outcome_unknown=sent_a_change,
         )
     if isinstance(error, requests.ConnectionError) and _never_connected(error):
         return RealtimeKitError(
@@ -203,8 +229,9 @@ def _transport_error(error, base_url, method):
             retryable=True,
         )
     return RealtimeKitError(
-        _unknown_outcome("The connection to Cloudflare broke off", method),
-        retryable=method == "GET",
+        _outcome_message("The connection to Cloudflare broke off", method),
+        retryable=not sent_a_change,
+        outcome_unknown=sent_a_change,
     )
 
 
@@ -213,36 +240,48 @@ def _never_connected(error):
     return "Connection refused" in text or "Failed to establish a new connection" in text
 
 
-def _unknown_outcome(cause, method):
+def _outcome_message(cause, method):
     if method == "GET":
         return f"{cause}. Try again in a moment."
-    return f"{cause}, so the change may or may not have been made. Check the meeting before trying again."
+    return (
+        f"{cause}, so the change may or may not have been made. Check the meeting in "
+        "RealtimeKit before trying again, so the audience does not see it twice."
+    )
 
 
-def _check_body(status, body):
+def _response_error(response, body):
+    """Return the RealtimeKitError that the response stands for, or None on success."""
+    status = response.status_code
     if body is None:
         # An error page from a proxy in front of the API: the status still shows what failed.
         message = (
-            _moderator_message(status, None, "")
+            _moderator_message(status, None, "", None)
             if status >= 400
             else f"Cloudflare sent a response that is not JSON (HTTP {status}). Try again in a moment."
         )
-        raise RealtimeKitError(message, status=status, retryable=status in RETRYABLE_STATUSES)
+        return RealtimeKitError(message, status=status, retryable=status in RETRYABLE_STATUSES)
     if 200 <= status < 300 and body.get("success") is not False:
-        return body
-    raise _api_error(status, body)
+        return None
 
-
-def _api_error(status, body):
     code, upstream_message = _upstream_error(body)
-    message = _moderator_message(status, code, upstream_message)
+    retry_after = _retry_after_seconds(response) if status == 429 else None
     return RealtimeKitError(
-        message,
+        _moderator_message(status, code, upstream_message, retry_after),
         status=status,
         code=code,
-        retryable=status in RETRYABLE_STATUSES or status == 429,
+        retryable=status in RETRYABLE_STATUSES,
         upstream_message=upstream_message,
+        retry_after=retry_after,
     )
+
+
+def _retry_after_seconds(response):
+    """Return Retry-After in whole seconds, or None when it is missing or not a number."""
+    try:
+        seconds = int(response.headers.get("Retry-After", ""))
+    except ValueError:
+        return None
+    return seconds if seconds >= 0 else None
 
 
 def _upstream_error(body):
@@ -256,7 +295,7 @@ def _upstream_error(body):
     return None, ""
 
 
-def _moderator_message(status, code, upstream_message):
+def _moderator_message(status, code, upstream_message, retry_after):
     detail = f" Cloudflare said: {upstream_message}" if upstream_message else ""
     if status == 401:
         return f"Cloudflare rejected the API token as missing or malformed. Ask an admin to check it.{detail}"
@@ -268,7 +307,8 @@ def _moderator_message(status, code, upstream_message):
     if status == 404:
         return f"Cloudflare could not find that meeting or app.{detail}"
     if status == 429:
-        return "Cloudflare's rate limit for this token was reached. Wait a few minutes, then try again."
+        wait = f"in {retry_after} seconds" if retry_after is not None else "in a few minutes"
+        return f"Cloudflare's rate limit for this API token was reached. Try again {wait}."
     if status >= 500:
         return f"Cloudflare had a server error (HTTP {status}). Try again in a moment."
     if 200 <= status < 300:

@@ -44,8 +44,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    # Reuses the SIGINT path, so both signals stop the server the same way.
+def stop_on_signal(signum: int, frame: FrameType | None) -> None:
+    """Stop the server once, on the first SIGINT or SIGTERM.
+
+    Ctrl-C in a terminal sends SIGINT to the whole process group, and a parent such as
+    `manage.py demo` then sends SIGTERM as well. Ignoring both from here on keeps the second
+    signal from interrupting the shutdown with a traceback.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise KeyboardInterrupt
 
 
@@ -62,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"sandbox: cannot listen on {args.host} port {args.port}: {err}", file=sys.stderr)
         return 1
 
-    signal.signal(signal.SIGTERM, stop_on_sigterm)
+    signal.signal(signal.SIGINT, stop_on_signal)
+    signal.signal(signal.SIGTERM, stop_on_signal)
     try:
         print(f"Sandbox listening on {server.url}", flush=True)
         server.serve_forever()

@@ -1,8 +1,6 @@
 """The first organisation comes from the environment, once."""
 
-import pytest
 from django.core.management import call_command
-from django.core.management.base import CommandError
 from django.test import override_settings
 
 from polls.models import Organisation
@@ -52,9 +50,3 @@ def test_migrate_runs_the_setup(db):
         call_command("migrate", verbosity=0)
 
     assert Organisation.objects.filter(name="Fabrikam Live").exists()
-
-
-@override_settings(DEBUG=False)
-def test_demo_refuses_to_run_without_debug(db):
-    with pytest.raises(CommandError, match="DJANGO_DEBUG=true"):
-        call_command("demo")

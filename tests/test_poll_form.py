@@ -115,3 +115,45 @@ def test_invalid_form_keeps_every_row_the_moderator_typed():
 
 def test_unbound_form_starts_with_two_empty_rows():
     assert PollForm().option_rows() == ["", ""]
+
+
+def test_option_differing_by_zero_width_space_is_a_duplicate():
+    form = bind(options=["Yes", "Yes\u200b", "No"])
+
+    assert not form.is_valid()
+    assert "appears twice" in form.errors["options"][0]
+
+
+def test_option_of_only_invisible_characters_is_left_out():
+    form = bind(options=["Yes", "\u200b\u200b", "No"])
+
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["options"] == ["Yes", "No"]
+
+
+def test_question_of_only_invisible_characters_is_rejected():
+    form = bind(question="\u200b\u2060")
+
+    assert not form.is_valid()
+    assert form.errors["question"] == ["Write the question the audience will answer."]
+
+
+@pytest.mark.parametrize("question", ["Line one\nline two", "Tab\there", "Bell\x07"])
+def test_question_with_control_characters_is_rejected(question):
+    form = bind(question=question)
+
+    assert not form.is_valid()
+    assert "control characters" in form.errors["question"][0]
+
+
+def test_option_with_a_line_break_is_rejected():
+    form = bind(options=["One\ntwo", "Three"])
+
+    assert not form.is_valid()
+    assert "control characters" in form.errors["options"][0]
+
+
+def test_emoji_joined_sequences_stay_distinct_options():
+    form = bind(options=["👩‍💻 Developer", "👨‍👩‍👧 Family"])
+
+    assert form.is_valid(), form.errors

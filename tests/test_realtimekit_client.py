@@ -233,15 +233,43 @@ def test_v4_error_envelope_is_parsed(client, sandbox):
     assert raised.value.upstream_message == "Authentication error"
 
 
-def test_read_timeout_is_reported(sandbox):
-    client = make_client(sandbox.api_url, read_timeout=0.2, read_retries=0)
-    sandbox.add_fault(path=MEETINGS_PATH, delay_ms=1000)
+def test_read_timeout_is_reported_and_not_repeated(sandbox):
+    client = make_client(sandbox.api_url, read_timeout=0.2, read_retries=2)
+    sandbox.add_fault(path=MEETINGS_PATH, delay_ms=500)
 
     with pytest.raises(RealtimeKitError) as raised:
         client.list_meetings()
 
     assert raised.value.status is None
-    assert "did not answer in time" in raised.value.message
+    assert "did not respond within 0.2 s" in raised.value.message
+    assert not raised.value.outcome_unknown
+    # The sandbox logs a call only after its injected delay has passed.
+    time.sleep(0.6)
+    assert len(sandbox.api_requests("GET", "/meetings")) == 1
+
+
+def test_rate_limit_message_uses_retry_after(client, sandbox):
+    sandbox.add_fault(
+        path=MEETINGS_PATH,
+        status=429,
+        headers={"Retry-After": "300"},
+        body={
+            "success": False,
+            "errors": [
+                {"code": 10100, "message": "More than 1200 requests per 300 seconds reached"}
+            ],
+            "messages": [],
+            "result": None,
+        },
+    )
+
+    with pytest.raises(RealtimeKitError) as raised:
+        client.list_meetings()
+
+    assert raised.value.status == 429
+    assert raised.value.retry_after == 300
+    assert "Try again in 300 seconds" in raised.value.message
+    assert len(sandbox.api_requests("GET", "/meetings")) == 1
 
 
 def test_create_poll_timeout_says_the_outcome_is_unknown(sandbox):
@@ -258,6 +286,7 @@ def test_create_poll_timeout_says_the_outcome_is_unknown(sandbox):
         )
 
     assert "may or may not" in raised.value.message
+    assert raised.value.outcome_unknown
     # The sandbox logs a call only after its injected delay has passed.
     time.sleep(1.2)
     assert len(sandbox.api_requests("POST", "/poll")) == 1
@@ -282,7 +311,8 @@ def test_body_cut_short_is_reported(client, sandbox):
     with pytest.raises(RealtimeKitError) as raised:
         client.list_meetings()
 
-    assert raised.value.status in (None, 200)
+    assert raised.value.status is None
+    assert "broke off" in raised.value.message
 
 
 def test_failed_call_is_logged_as_a_warning(client, sandbox, caplog):
@@ -294,6 +324,16 @@ def test_failed_call_is_logged_as_a_warning(client, sandbox, caplog):
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 2
     assert all("-> 503 in" in line for line in warnings)
+
+
+def test_failed_call_log_has_cloudflares_message(client, sandbox, caplog):
+    sandbox.add_fault(path=MEETINGS_PATH, status=403, body=AUTHENTICATION_ERROR)
+
+    with pytest.raises(RealtimeKitError):
+        client.list_meetings()
+
+    assert "-> 403 in" in caplog.text
+    assert "code 10000, Authentication error" in caplog.text
 
 
 def test_each_call_is_logged_without_the_token(client, sandbox, caplog):

@@ -148,6 +148,14 @@ def test_meeting_list_second_page_has_the_rest(moderator_client, sandbox):
     assert 'rel="next"' not in content
 
 
+def test_meeting_list_page_past_the_end_links_to_the_first(moderator_client, sandbox):
+    response = moderator_client.get(reverse("meeting_list"), {"page": 99})
+
+    content = response.content.decode()
+    assert "Page 99 is past the last page" in content
+    assert "This app has no meetings yet" not in content
+
+
 def test_meeting_list_search_finds_non_ascii_title(moderator_client, sandbox):
     title = max(
         (m["title"] for m in sandbox.meetings()), key=lambda t: sum(ord(c) > 127 for c in t)
@@ -252,13 +260,23 @@ def test_inactive_meeting_page_says_nobody_can_join(moderator_client, sandbox):
     assert "inactive: nobody can join" in response.content.decode()
 
 
+def test_inactive_meeting_page_has_no_launch_form(moderator_client, sandbox):
+    response = moderator_client.get(reverse("meeting_detail", args=[sandbox.inactive_meeting_id()]))
+
+    content = response.content.decode()
+    assert 'name="question"' not in content
+    assert "Activate this meeting in RealtimeKit first" in content
+
+
 def test_unknown_meeting_is_a_404_page(moderator_client, sandbox):
     response = moderator_client.get(
         reverse("meeting_detail", args=["00000000-0000-4000-8000-000000000000"])
     )
 
+    content = response.content.decode()
     assert response.status_code == 404
-    assert "Could not load this meeting" in response.content.decode()
+    assert "Could not load this meeting" in content
+    assert "Try again" not in content
 
 
 def test_meeting_page_survives_a_cloudflare_outage(moderator_client, sandbox):
@@ -355,6 +373,18 @@ def test_launch_upstream_failure_is_never_a_500(moderator_client, sandbox):
     assert response.status_code == 502
     assert "The poll was not launched" in response.content.decode()
     assert not Poll.objects.exists()
+
+
+def test_launch_with_unknown_outcome_says_so(moderator_client, sandbox, settings):
+    settings.REALTIMEKIT_READ_TIMEOUT = 0.2
+    sandbox.add_fault(method="POST", path="/poll$", delay_ms=500)
+
+    response = launch(moderator_client, sandbox.live_meeting_id())
+
+    content = response.content.decode()
+    assert response.status_code == 502
+    assert "may or may not have been made" in content
+    assert "The poll was not launched" not in content
 
 
 def test_plain_launch_failure_renders_the_whole_page(moderator_client, sandbox):

@@ -1,5 +1,5 @@
-// Adds and removes option rows in the poll form. Without JavaScript the form still works
-// with the rows it was rendered with.
+// Adds and removes option rows in the poll form, and keeps the meeting search box in step with
+// the address bar. Without JavaScript both forms still work as plain forms.
 (function () {
   "use strict";
 
@@ -54,6 +54,15 @@
       updateButtons(list.closest("form"));
     });
   }
+
+  // htmx restores a page from its history cache as HTML, which drops what was typed into the
+  // search box, so the box is refilled from the restored address.
+  document.addEventListener("htmx:historyRestore", function () {
+    var search = document.getElementById("search-input");
+    if (search) {
+      search.value = new URLSearchParams(window.location.search).get("q") || "";
+    }
+  });
 
   document.documentElement.classList.add("js");
   document.addEventListener("DOMContentLoaded", function () { prepare(document); });

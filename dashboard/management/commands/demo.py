@@ -1,10 +1,9 @@
 import os
+import select
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
@@ -40,7 +39,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         self._set_up_demo_moderator(sandbox_url)
 
-        sandbox = self._start_sandbox(sandbox_port, sandbox_url)
+        sandbox = self._start_sandbox(sandbox_port)
         try:
             self.stdout.write(
                 self.style.SUCCESS(
@@ -70,33 +69,24 @@ class Command(BaseCommand):
             user.save()
         Membership.objects.update_or_create(user=user, defaults={"organisation": organisation})
 
-    def _start_sandbox(self, sandbox_port, sandbox_url):
-        root = Path(settings.BASE_DIR)
+    def _start_sandbox(self, sandbox_port):
+        """Start the sandbox and return it once it listens, or raise CommandError."""
         sandbox = subprocess.Popen(
             [sys.executable, "-m", "sandbox", "--host", "127.0.0.1", "--port", str(sandbox_port)],
-            cwd=root,
+            cwd=Path(settings.BASE_DIR),
+            stdout=subprocess.PIPE,
+            text=True,
         )
-        deadline = time.monotonic() + SANDBOX_START_TIMEOUT_SECONDS
-        while time.monotonic() < deadline:
-            if sandbox.poll() is not None:
-                raise CommandError(
-                    f"The sandbox exited with code {sandbox.returncode}. Is port {sandbox_port} "
-                    "in use? Set SANDBOX_PORT to another port."
-                )
-            if _answers(f"{sandbox_url}/sandbox/healthz"):
-                return sandbox
-            time.sleep(0.1)
-        _stop(sandbox)
-        raise CommandError(
-            f"The sandbox did not respond on {sandbox_url} within {SANDBOX_START_TIMEOUT_SECONDS} s."
-        )
-
-
-def _answers(url):
-    try:
-        return requests.get(url, timeout=1).ok
-    except requests.RequestException:
-        return False
+        # The sandbox prints one line once it listens, and exits at once when the port is taken.
+        ready, _, _ = select.select([sandbox.stdout], [], [], SANDBOX_START_TIMEOUT_SECONDS)
+        line = sandbox.stdout.readline() if ready else ""
+        if not line.startswith("Sandbox listening on "):
+            _stop(sandbox)
+            raise CommandError(
+                f"The sandbox did not start on port {sandbox_port}: is another program using it? "
+                "Stop that program or set SANDBOX_PORT to a free port, e.g. make demo SANDBOX_PORT=8788."
+            )
+        return sandbox
 
 
 def _stop(process):
