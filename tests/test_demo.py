@@ -1,14 +1,22 @@
 """`manage.py demo`, which `make demo` runs: the checks it makes before serving."""
 
+import contextlib
+import os
+import signal
 import socket
+import subprocess
+import sys
+import time
 
 import pytest
+import requests
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
 
 from polls.models import Organisation
+from tests.support import PROJECT_ROOT
 
 
 @override_settings(DEBUG=False)
@@ -30,3 +38,70 @@ def test_demo_stops_when_the_sandbox_port_is_taken(db):
     organisation = Organisation.objects.get()
     assert organisation.api_base_url == f"http://127.0.0.1:{port}/client/v4"
     assert authenticate(username="demo", password="demo").membership.organisation == organisation
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def port_is_open(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+    except OSError:
+        return False
+    return True
+
+
+@pytest.fixture
+def running_demo(tmp_path):
+    """Start `manage.py demo` in its own process group, as a terminal would run `make demo`."""
+    sandbox_port, dashboard_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "dashboard.settings",
+        "DJANGO_DEBUG": "true",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+        "SANDBOX_PORT": str(sandbox_port),
+        "DASHBOARD_PORT": str(dashboard_port),
+    }
+    demo = subprocess.Popen(
+        [sys.executable, "manage.py", "demo"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while not port_is_open(dashboard_port) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    yield demo, sandbox_port, dashboard_port
+    # Whatever the test did, nothing of the group may outlive it, a stray sandbox included.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(demo.pid, signal.SIGKILL)
+    demo.wait()
+
+
+@pytest.mark.parametrize("stop", ["ctrl_c", "sigterm"])
+def test_demo_serves_and_stops_both_servers(running_demo, stop):
+    demo, sandbox_port, dashboard_port = running_demo
+    login = requests.get(f"http://127.0.0.1:{dashboard_port}/login/", timeout=5)
+    health = requests.get(f"http://127.0.0.1:{sandbox_port}/sandbox/healthz", timeout=5)
+
+    if stop == "ctrl_c":
+        os.killpg(demo.pid, signal.SIGINT)
+    else:
+        demo.terminate()
+    output, _ = demo.communicate(timeout=20)
+
+    assert login.status_code == 200
+    assert health.json() == {"status": "ok"}
+    assert "log in as demo / demo" in output
+    assert demo.returncode == 0
+    assert "Traceback" not in output
+    assert "Stopped the dashboard and the sandbox." in output
+    assert not port_is_open(sandbox_port)
+    assert not port_is_open(dashboard_port)

@@ -1,5 +1,6 @@
 import os
 import select
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -40,6 +41,8 @@ class Command(BaseCommand):
         self._set_up_demo_moderator(sandbox_url)
 
         sandbox = self._start_sandbox(sandbox_port)
+        # SIGTERM (from `kill` or a process manager) then stops the sandbox too, as Ctrl-C does.
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
         try:
             self.stdout.write(
                 self.style.SUCCESS(
@@ -87,6 +90,10 @@ class Command(BaseCommand):
                 "Stop that program or set SANDBOX_PORT to a free port, e.g. make demo SANDBOX_PORT=8788."
             )
         return sandbox
+
+
+def _exit_on_sigterm(signum, frame):
+    sys.exit(0)
 
 
 def _stop(process):
