@@ -17,7 +17,13 @@ class Organisation(models.Model):
 
 
 class Membership(models.Model):
-    """Ties a moderator to the one organisation whose meetings they work on."""
+    """Ties a moderator to the one organisation whose meetings they work on, with a role."""
+
+    class Role(models.TextChoices):
+        # Listed from least to most allowed: each role may do all that the ones before it may.
+        VIEWER = "viewer", "Viewer: watches polls and results"
+        HOST = "host", "Host: also launches polls and exports results"
+        ADMIN = "admin", "Admin: also manages the connection and the members"
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
@@ -25,9 +31,15 @@ class Membership(models.Model):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="memberships"
     )
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
 
     def __str__(self):
-        return f"{self.user} in {self.organisation}"
+        return f"{self.user} in {self.organisation} ({self.role})"
+
+    def allows(self, role):
+        """Return whether this member's role includes what `role` may do."""
+        ranks = list(self.Role)
+        return ranks.index(self.Role(self.role)) >= ranks.index(self.Role(role))
 
 
 class Poll(models.Model):

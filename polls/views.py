@@ -2,16 +2,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from polls import selectors, services
-from polls.access import organisation_required
+from polls.access import member_required
 from polls.forms import MAX_OPTIONS, OPTION_MAX_LENGTH, QUESTION_MAX_LENGTH, PollForm
-from polls.models import Poll
+from polls.models import Membership, Poll
 from polls.realtimekit import RealtimeKitError
 
 SEARCH_MAX_LENGTH = 200
 
 
 @require_GET
-@organisation_required
+@member_required()
 def meeting_list(request, organisation):
     search = request.GET.get("q", "").strip()[:SEARCH_MAX_LENGTH]
     page = _page_number(request.GET.get("page"))
@@ -29,7 +29,7 @@ def meeting_list(request, organisation):
 
 
 @require_GET
-@organisation_required
+@member_required()
 def meeting_badge(request, organisation, meeting_id):
     context = {"session": None, "error": None}
 
@@ -44,13 +44,13 @@ def meeting_badge(request, organisation, meeting_id):
 
 
 @require_GET
-@organisation_required
+@member_required()
 def meeting_detail(request, organisation, meeting_id):
     return _render_meeting(request, organisation, meeting_id, PollForm())
 
 
 @require_POST
-@organisation_required
+@member_required(Membership.Role.HOST)
 def launch(request, organisation, meeting_id):
     form = PollForm(request.POST)
     if not form.is_valid():
@@ -78,7 +78,7 @@ def launch(request, organisation, meeting_id):
 
 
 @require_GET
-@organisation_required
+@member_required()
 def poll_detail(request, organisation, pk):
     poll = get_object_or_404(
         Poll.objects.select_related("launched_by").prefetch_related("options"),
@@ -102,6 +102,7 @@ def _render_meeting(request, organisation, meeting_id, form, *, launch_error=Non
         "meeting_id": meeting_id,
         "form": form,
         "launch_error": launch_error,
+        "can_launch": request.user.membership.allows(Membership.Role.HOST),
         "polls": selectors.polls_for_meeting(organisation=organisation, meeting_id=meeting_id),
         **_form_limits(),
         **_meeting_and_session(organisation, meeting_id),

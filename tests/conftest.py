@@ -52,21 +52,33 @@ def other_organisation(db, sandbox):
     )
 
 
-def _member(django_user_model, username, organisation):
+def _member(django_user_model, username, organisation, role=Membership.Role.HOST):
     user = django_user_model.objects.create_user(username=username, password="correct horse")
     if organisation is not None:
-        Membership.objects.create(user=user, organisation=organisation)
+        Membership.objects.create(user=user, organisation=organisation, role=role)
     return user
 
 
 @pytest.fixture
 def moderator(django_user_model, organisation):
+    """A host: launches polls in the sandbox's organisation."""
     return _member(django_user_model, "maya", organisation)
 
 
 @pytest.fixture
+def viewer(django_user_model, organisation):
+    return _member(django_user_model, "vic", organisation, Membership.Role.VIEWER)
+
+
+@pytest.fixture
+def admin(django_user_model, organisation):
+    return _member(django_user_model, "ada", organisation, Membership.Role.ADMIN)
+
+
+@pytest.fixture
 def stranger(django_user_model, other_organisation):
-    return _member(django_user_model, "sam", other_organisation)
+    """An admin of another organisation, so every refusal comes from the organisation alone."""
+    return _member(django_user_model, "sam", other_organisation, Membership.Role.ADMIN)
 
 
 @pytest.fixture

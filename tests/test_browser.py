@@ -51,7 +51,7 @@ def page(browser, live_server):
 @pytest.fixture
 def signed_in(page, organisation, transactional_db):
     user = get_user_model().objects.create_user(username="host", password="a long passphrase")
-    Membership.objects.create(user=user, organisation=organisation)
+    Membership.objects.create(user=user, organisation=organisation, role=Membership.Role.HOST)
 
     page.goto("/login/")
     page.get_by_label("Username").fill("host")

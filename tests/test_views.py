@@ -2,7 +2,6 @@
 
 from datetime import datetime
 
-import pytest
 from django.urls import reverse
 
 from polls.models import Poll
@@ -20,85 +19,7 @@ def launch(client, meeting_id, htmx=True, **data):
     return client.post(url, launch_data(**data), **(HTMX if htmx else {}))
 
 
-# Access
-
-
-@pytest.mark.parametrize(
-    "url_name, args",
-    [
-        ("meeting_list", []),
-        ("meeting_detail", ["m-1"]),
-        ("meeting_badge", ["m-1"]),
-        ("launch_poll", ["m-1"]),
-        ("poll_detail", [1]),
-    ],
-)
-def test_anonymous_visitor_is_sent_to_login(client, db, url_name, args):
-    url = reverse(url_name, args=args)
-
-    response = client.get(url)
-
-    assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
-
-
-def test_user_without_organisation_is_told_why(client, loner):
-    client.force_login(loner)
-
-    response = client.get(reverse("meeting_list"))
-
-    assert response.status_code == 403
-    assert b"not part of an organisation" in response.content
-
-
-def test_another_organisations_poll_is_not_found(client, stranger, moderator_client, sandbox):
-    launch(moderator_client, sandbox.live_meeting_id(), htmx=False)
-    poll = Poll.objects.get()
-    client.force_login(stranger)
-
-    response = client.get(reverse("poll_detail", args=[poll.pk]))
-
-    assert response.status_code == 404
-
-
-def test_member_sees_own_poll(moderator_client, sandbox):
-    launch(moderator_client, sandbox.live_meeting_id(), htmx=False)
-    poll = Poll.objects.get()
-
-    response = moderator_client.get(reverse("poll_detail", args=[poll.pk]))
-
-    assert response.status_code == 200
-    assert b"Which session next?" in response.content
-
-
-def test_another_organisation_cannot_launch_into_our_meeting(client, stranger, sandbox):
-    client.force_login(stranger)
-
-    response = launch(client, sandbox.live_meeting_id())
-
-    assert response.status_code == 502
-    assert not Poll.objects.exists()
-    assert sandbox.meeting(sandbox.live_meeting_id())["polls"] == []
-
-
-def test_another_organisation_cannot_open_our_meeting(client, stranger, sandbox):
-    meeting = sandbox.meeting(sandbox.live_meeting_id())
-    client.force_login(stranger)
-
-    response = client.get(reverse("meeting_detail", args=[meeting["id"]]))
-
-    content = response.content.decode()
-    assert response.status_code == 502
-    assert meeting["title"] not in content
-    assert "Could not load this meeting" in content
-
-
-def test_another_organisation_gets_no_live_badge(client, stranger, sandbox):
-    client.force_login(stranger)
-
-    response = client.get(reverse("meeting_badge", args=[sandbox.live_meeting_id()]), **HTMX)
-
-    assert "Live state unavailable" in response.content.decode()
+# Routing
 
 
 def test_login_and_health_are_open(client, db):
@@ -463,12 +384,3 @@ def test_meeting_page_shows_when_the_session_started(moderator_client, sandbox):
     assert isinstance(started_at, datetime)
     assert f'<time datetime="{started_at.isoformat()}">' in content
     assert "ago)" in content
-
-
-def test_another_organisation_sees_none_of_our_meetings(client, stranger, sandbox):
-    client.force_login(stranger)
-
-    content = client.get(reverse("meeting_list")).content.decode()
-
-    for meeting in sandbox.meetings():
-        assert meeting["title"] not in content

@@ -70,7 +70,9 @@ class Command(BaseCommand):
         if created:
             user.set_password("demo")
             user.save()
-        Membership.objects.update_or_create(user=user, defaults={"organisation": organisation})
+        Membership.objects.update_or_create(
+            user=user, defaults={"organisation": organisation, "role": Membership.Role.ADMIN}
+        )
 
     def _start_sandbox(self, sandbox_port):
         """Start the sandbox and return it once it listens, or raise CommandError."""

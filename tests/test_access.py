@@ -1,0 +1,158 @@
+"""Who may reach what: every view, as each kind of user.
+
+Rows: anonymous, a user in no organisation ("loner"), an admin of another organisation
+("stranger"), and the viewer, host and admin of the organisation that owns the meeting.
+"""
+
+import pytest
+from django.urls import reverse
+
+from polls.models import Poll, PollOption
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+USERS = ["anonymous", "loner", "stranger", "viewer", "moderator", "admin"]
+
+
+@pytest.fixture
+def as_user(request, client, db):
+    """Return a test client signed in as the named user, or anonymous."""
+
+    def sign_in(name):
+        if name != "anonymous":
+            client.force_login(request.getfixturevalue(name))
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
+def our_poll(organisation, sandbox):
+    poll = Poll.objects.create(
+        organisation=organisation,
+        meeting_id=sandbox.live_meeting_id(),
+        upstream_id="upstream-poll-1",
+        question="Secret roadmap question?",
+    )
+    PollOption.objects.create(poll=poll, position=0, text="Yes")
+    return poll
+
+
+def assert_sent_to_login(response):
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+EXPECTED_LIST = {
+    "anonymous": 302,
+    "loner": 403,
+    "stranger": 502,
+    "viewer": 200,
+    "moderator": 200,
+    "admin": 200,
+}
+
+
+@pytest.mark.parametrize("user", USERS)
+def test_meeting_list_access(as_user, user, sandbox):
+    response = as_user(user).get(reverse("meeting_list"))
+
+    content = response.content.decode()
+    assert response.status_code == EXPECTED_LIST[user]
+    if user == "anonymous":
+        assert_sent_to_login(response)
+    shows_meetings = sandbox.meetings()[0]["title"] in content
+    assert shows_meetings == (response.status_code == 200)
+
+
+EXPECTED_MEETING = {
+    "anonymous": 302,
+    "loner": 403,
+    "stranger": 502,
+    "viewer": 200,
+    "moderator": 200,
+    "admin": 200,
+}
+
+
+@pytest.mark.parametrize("user", USERS)
+def test_meeting_page_access(as_user, user, sandbox, our_poll):
+    meeting = sandbox.meeting(sandbox.live_meeting_id())
+
+    response = as_user(user).get(reverse("meeting_detail", args=[meeting["id"]]))
+
+    content = response.content.decode()
+    assert response.status_code == EXPECTED_MEETING[user]
+    allowed = response.status_code == 200
+    assert (meeting["title"] in content) == allowed
+    assert (our_poll.question in content) == allowed
+    assert ('name="question"' in content) == (user in ("moderator", "admin"))
+
+
+@pytest.mark.parametrize("user", USERS)
+def test_live_badge_access(as_user, user, sandbox):
+    response = as_user(user).get(reverse("meeting_badge", args=[sandbox.live_meeting_id()]), **HTMX)
+
+    content = response.content.decode()
+    if user == "anonymous":
+        assert response["HX-Redirect"].startswith(reverse("login"))
+    elif user == "loner":
+        assert response.status_code == 403
+    assert ("Live ·" in content) == (user in ("viewer", "moderator", "admin"))
+
+
+EXPECTED_LAUNCH = {
+    "anonymous": 302,
+    "loner": 403,
+    "stranger": 502,
+    "viewer": 403,
+    "moderator": 302,
+    "admin": 302,
+}
+
+
+@pytest.mark.parametrize("user", USERS)
+def test_launch_access(as_user, user, sandbox):
+    meeting_id = sandbox.live_meeting_id()
+    data = {"question": "Who may launch?", "options": ["Hosts", "Admins"]}
+
+    response = as_user(user).post(reverse("launch_poll", args=[meeting_id]), data)
+
+    allowed = user in ("moderator", "admin")
+    assert response.status_code == EXPECTED_LAUNCH[user]
+    assert Poll.objects.filter(question="Who may launch?").exists() == allowed
+    assert len(sandbox.meeting(meeting_id)["polls"]) == (1 if allowed else 0)
+    if not allowed and user != "stranger":
+        assert sandbox.api_requests("POST") == []
+
+
+def test_viewer_is_told_which_role_launching_needs(as_user, sandbox):
+    response = as_user("viewer").post(
+        reverse("launch_poll", args=[sandbox.live_meeting_id()]),
+        {"question": "Q?", "options": ["A", "B"]},
+    )
+
+    assert "This needs the host role or higher." in response.content.decode()
+
+
+EXPECTED_POLL = {
+    "anonymous": 302,
+    "loner": 403,
+    "stranger": 404,
+    "viewer": 200,
+    "moderator": 200,
+    "admin": 200,
+}
+
+
+@pytest.mark.parametrize("user", USERS)
+def test_poll_page_access(as_user, user, our_poll):
+    response = as_user(user).get(reverse("poll_detail", args=[our_poll.pk]))
+
+    assert response.status_code == EXPECTED_POLL[user]
+    assert (our_poll.question in response.content.decode()) == (response.status_code == 200)
+
+
+def test_user_without_organisation_is_told_why(as_user):
+    response = as_user("loner").get(reverse("meeting_list"))
+
+    assert "not part of an organisation" in response.content.decode()
