@@ -1,4 +1,5 @@
 import unicodedata
+import uuid
 
 from django import forms
 
@@ -83,6 +84,16 @@ class PollForm(forms.Form):
     options = OptionsField()
     anonymous = forms.BooleanField(required=False)
     hide_votes = forms.BooleanField(required=False)
+    # A new key for each new form: a second submit of the same form (a double click, a retried
+    # request, a second tab) is then recognised and never creates a second poll.
+    launch_key = forms.UUIDField(
+        initial=uuid.uuid4,
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": "This form is out of date. Reload the page and launch again.",
+            "invalid": "This form is out of date. Reload the page and launch again.",
+        },
+    )
 
     def clean_question(self):
         question = self.cleaned_data["question"]

@@ -43,12 +43,25 @@ class Membership(models.Model):
 
 
 class Poll(models.Model):
-    """A poll launched into a meeting's live session, as Cloudflare returned it."""
+    """A poll launched into a meeting's live session, as Cloudflare returned it.
+
+    The row is written before Cloudflare is called, keyed by the launch key of the form that
+    sent it, so a second submit of the same form finds it instead of creating a second poll.
+    """
+
+    class Status(models.TextChoices):
+        LAUNCHING = "launching", "Launching"
+        LAUNCHED = "launched", "Launched"
+        # The request was sent but no response came back: the poll may or may not exist.
+        UNCONFIRMED = "unconfirmed", "Unconfirmed"
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="polls")
     meeting_id = models.CharField(max_length=64)
     session_id = models.CharField(max_length=64, blank=True)
-    upstream_id = models.CharField(max_length=64)
+    launch_key = models.UUIDField(null=True, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.LAUNCHED)
+    # Empty until Cloudflare has returned the poll.
+    upstream_id = models.CharField(max_length=64, blank=True)
     question = models.TextField()
     anonymous = models.BooleanField(default=False)
     hide_votes = models.BooleanField(default=False)
@@ -61,8 +74,13 @@ class Poll(models.Model):
         ordering = ["-launched_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["organisation", "upstream_id"], name="unique_upstream_poll"
-            )
+                fields=["organisation", "upstream_id"],
+                condition=~models.Q(upstream_id=""),
+                name="unique_upstream_poll",
+            ),
+            models.UniqueConstraint(
+                fields=["organisation", "launch_key"], name="unique_launch_key"
+            ),
         ]
 
     def __str__(self):

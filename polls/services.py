@@ -1,7 +1,7 @@
 """Use cases that change state: they call Cloudflare through the client and store the result."""
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from polls.models import Poll, PollOption
 from polls.realtimekit import RealtimeKitClient, RealtimeKitError
@@ -31,16 +31,38 @@ def client_for(organisation):
     )
 
 
-def launch_poll(*, organisation, meeting_id, user, question, options, anonymous, hide_votes):
-    """Create the poll in the meeting's live session and store what Cloudflare returned.
+def launch_poll(
+    *, organisation, meeting_id, user, launch_key, question, options, anonymous, hide_votes
+):
+    """Create the poll in the meeting's live session once per launch key, and store it.
 
-    Raises NoLiveSessionError when nobody is in the meeting and RealtimeKitError when a call
-    fails. Either way nothing is stored.
+    A launch key seen before returns the poll stored for it, in whatever state it is, without
+    calling Cloudflare again. Otherwise raises NoLiveSessionError when nobody is in the meeting
+    and RealtimeKitError when a call fails. After a definite failure nothing is kept, so the
+    same form can be sent again. When the outcome is unknown the poll stays, marked unconfirmed.
     """
+    existing = Poll.objects.filter(organisation=organisation, launch_key=launch_key).first()
+    if existing:
+        return existing
+
     client = client_for(organisation)
     session = client.get_active_session(meeting_id)
     if session is None:
         raise NoLiveSessionError()
+
+    poll, reserved = _reserve_launch(
+        organisation=organisation,
+        meeting_id=meeting_id,
+        session_id=session.get("id", ""),
+        launched_by=user,
+        launch_key=launch_key,
+        question=question,
+        options=options,
+        anonymous=anonymous,
+        hide_votes=hide_votes,
+    )
+    if not reserved:
+        return poll  # another request with this key got there first
 
     try:
         upstream = client.create_poll(
@@ -51,32 +73,54 @@ def launch_poll(*, organisation, meeting_id, user, question, options, anonymous,
             hide_votes=hide_votes,
         )
     except RealtimeKitError as error:
+        _record_failed_launch(poll, error)
         # The session can end between the two calls.
         if error.status == 404:
             raise NoLiveSessionError() from error
         raise
 
-    return _store_poll(
-        organisation=organisation,
-        meeting_id=meeting_id,
-        session_id=session.get("id", ""),
-        user=user,
-        upstream=upstream,
-    )
+    _confirm_launch(poll, upstream)
+    return poll
+
+
+def _reserve_launch(*, organisation, launch_key, options, **fields):
+    """Write the poll as launching and return it with True, or the row another request wrote
+    for this key with False."""
+    try:
+        with transaction.atomic():
+            poll = Poll.objects.create(
+                organisation=organisation,
+                launch_key=launch_key,
+                status=Poll.Status.LAUNCHING,
+                **fields,
+            )
+            _replace_options(poll, [{"text": text} for text in options])
+    except IntegrityError:
+        return Poll.objects.get(organisation=organisation, launch_key=launch_key), False
+    return poll, True
+
+
+def _record_failed_launch(poll, error):
+    if error.outcome_unknown:
+        poll.status = Poll.Status.UNCONFIRMED
+        poll.save(update_fields=["status"])
+    else:
+        poll.delete()
 
 
 @transaction.atomic
-def _store_poll(*, organisation, meeting_id, session_id, user, upstream):
-    poll = Poll.objects.create(
-        organisation=organisation,
-        meeting_id=meeting_id,
-        session_id=session_id,
-        upstream_id=upstream["id"],
-        question=upstream.get("question", ""),
-        anonymous=bool(upstream.get("anonymous")),
-        hide_votes=bool(upstream.get("hide_votes")),
-        launched_by=user,
-    )
+def _confirm_launch(poll, upstream):
+    poll.upstream_id = upstream["id"]
+    poll.status = Poll.Status.LAUNCHED
+    poll.question = upstream.get("question", poll.question)
+    poll.anonymous = bool(upstream.get("anonymous"))
+    poll.hide_votes = bool(upstream.get("hide_votes"))
+    poll.save()
+    _replace_options(poll, upstream.get("options") or [])
+
+
+def _replace_options(poll, options):
+    poll.options.all().delete()
     PollOption.objects.bulk_create(
         PollOption(
             poll=poll,
@@ -84,6 +128,5 @@ def _store_poll(*, organisation, meeting_id, session_id, user, upstream):
             text=option.get("text", ""),
             count=option.get("count") or 0,
         )
-        for position, option in enumerate(upstream.get("options") or [])
+        for position, option in enumerate(options)
     )
-    return poll

@@ -8,6 +8,15 @@ from polls.models import Membership, Poll
 from polls.realtimekit import RealtimeKitError
 
 SEARCH_MAX_LENGTH = 200
+STILL_LAUNCHING = RealtimeKitError(
+    "This poll is already being launched from another click or tab. Wait a moment, then "
+    "reload the page to see it."
+)
+UNCONFIRMED = RealtimeKitError(
+    "This form was already sent, but Cloudflare did not respond, so the poll may or may not be "
+    "in the meeting. Check the meeting in RealtimeKit before launching it again.",
+    outcome_unknown=True,
+)
 
 
 @require_GET
@@ -65,6 +74,9 @@ def launch(request, organisation, meeting_id):
     except RealtimeKitError as error:
         return _render_launcher(request, organisation, meeting_id, form, error=error, status=502)
 
+    if poll.status != Poll.Status.LAUNCHED:
+        error = STILL_LAUNCHING if poll.status == Poll.Status.LAUNCHING else UNCONFIRMED
+        return _render_launcher(request, organisation, meeting_id, form, error=error, status=409)
     if not request.htmx:
         return redirect("poll_detail", pk=poll.pk)
     context = {

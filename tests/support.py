@@ -4,6 +4,7 @@ import os
 import select
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import requests
@@ -94,6 +95,19 @@ class Sandbox:
 
     def add_fault(self, **fault):
         return self.control("POST", "/faults", json=fault)
+
+    def wait_for_requests(self, count, method=None, path_contains="", timeout=5):
+        """Return the matching logged calls once there are `count` of them.
+
+        The sandbox logs a call when it sends the response, so a call held back by a delay
+        fault shows up only after its delay, possibly after the client has given up on it.
+        """
+        deadline = time.monotonic() + timeout
+        while len(calls := self.api_requests(method, path_contains)) < count:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        return calls
 
     def api_requests(self, method=None, path_contains=""):
         calls = self.control("GET", "/requests")["requests"]

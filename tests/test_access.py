@@ -4,6 +4,8 @@ Rows: anonymous, a user in no organisation ("loner"), an admin of another organi
 ("stranger"), and the viewer, host and admin of the organisation that owns the meeting.
 """
 
+import uuid
+
 import pytest
 from django.urls import reverse
 
@@ -113,7 +115,11 @@ EXPECTED_LAUNCH = {
 @pytest.mark.parametrize("user", USERS)
 def test_launch_access(as_user, user, sandbox):
     meeting_id = sandbox.live_meeting_id()
-    data = {"question": "Who may launch?", "options": ["Hosts", "Admins"]}
+    data = {
+        "question": "Who may launch?",
+        "options": ["Hosts", "Admins"],
+        "launch_key": uuid.uuid4(),
+    }
 
     response = as_user(user).post(reverse("launch_poll", args=[meeting_id]), data)
 
@@ -128,7 +134,7 @@ def test_launch_access(as_user, user, sandbox):
 def test_viewer_is_told_which_role_launching_needs(as_user, sandbox):
     response = as_user("viewer").post(
         reverse("launch_poll", args=[sandbox.live_meeting_id()]),
-        {"question": "Q?", "options": ["A", "B"]},
+        {"question": "Q?", "options": ["A", "B"], "launch_key": uuid.uuid4()},
     )
 
     assert "This needs the host role or higher." in response.content.decode()

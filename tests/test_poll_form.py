@@ -1,5 +1,7 @@
 """The poll form's limits, checked without any network: invalid input never reaches Cloudflare."""
 
+import uuid
+
 import pytest
 from django.http import QueryDict
 
@@ -9,6 +11,7 @@ from polls.forms import PollForm
 def bind(question="Which track next?", options=("Keynote", "Workshop"), **flags):
     data = QueryDict(mutable=True)
     data["question"] = question
+    data["launch_key"] = str(uuid.uuid4())
     data.setlist("options", list(options))
     for name, value in flags.items():
         data[name] = value
@@ -26,6 +29,7 @@ def test_valid_poll_is_cleaned():
         "options": ["Keynote", "Workshop"],
         "anonymous": True,
         "hide_votes": False,
+        "launch_key": uuid.UUID(form.data["launch_key"]),
     }
 
 

@@ -2,7 +2,6 @@
 
 import logging
 import socket
-import time
 
 import pytest
 
@@ -243,9 +242,7 @@ def test_read_timeout_is_reported_and_not_repeated(sandbox):
     assert raised.value.status is None
     assert "did not respond within 0.2 s" in raised.value.message
     assert not raised.value.outcome_unknown
-    # The sandbox logs a call only after its injected delay has passed.
-    time.sleep(0.6)
-    assert len(sandbox.api_requests("GET", "/meetings")) == 1
+    assert len(sandbox.wait_for_requests(2, "GET", "/meetings", timeout=1)) == 1
 
 
 def test_rate_limit_message_uses_retry_after(client, sandbox):
@@ -287,9 +284,7 @@ def test_create_poll_timeout_says_the_outcome_is_unknown(sandbox):
 
     assert "may or may not" in raised.value.message
     assert raised.value.outcome_unknown
-    # The sandbox logs a call only after its injected delay has passed.
-    time.sleep(1.2)
-    assert len(sandbox.api_requests("POST", "/poll")) == 1
+    assert len(sandbox.wait_for_requests(2, "POST", "/poll", timeout=1.5)) == 1
 
 
 def test_connection_refused_names_the_host(db):

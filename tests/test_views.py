@@ -1,5 +1,6 @@
 """Screens and fragments, through Django's test client, against the sandbox over a real socket."""
 
+import uuid
 from datetime import datetime
 
 from django.urls import reverse
@@ -10,8 +11,8 @@ from tests.support import AUTHENTICATION_ERROR, SANDBOX_API_TOKEN
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-def launch_data(question="Which session next?", options=("Keynote", "Workshop"), **flags):
-    return {"question": question, "options": list(options), **flags}
+def launch_data(question="Which session next?", options=("Keynote", "Workshop"), **fields):
+    return {"question": question, "options": list(options), "launch_key": uuid.uuid4(), **fields}
 
 
 def launch(client, meeting_id, htmx=True, **data):
@@ -306,6 +307,7 @@ def test_launch_with_unknown_outcome_says_so(moderator_client, sandbox, settings
     assert response.status_code == 502
     assert "may or may not have been made" in content
     assert "The poll was not launched" not in content
+    assert len(sandbox.wait_for_requests(1, "POST", "/poll")) == 1
 
 
 def test_plain_launch_failure_renders_the_whole_page(moderator_client, sandbox):
