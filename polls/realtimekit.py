@@ -8,6 +8,7 @@ API reference: https://developers.cloudflare.com/api/resources/realtime_kit/
 """
 
 import logging
+import math
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -83,12 +84,14 @@ class RealtimeKitClient:
         connect_timeout,
         read_timeout,
         read_retries,
+        cooldown=None,
         session=None,
     ):
         self.base_url = base_url.rstrip("/")
         self.app_path = f"/accounts/{account_id}/realtime/kit/{app_id}"
         self.timeout = (connect_timeout, read_timeout)
         self.read_retries = read_retries
+        self.cooldown = cooldown
         self.session = session or requests.Session()
         self.session.headers["Authorization"] = f"Bearer {api_token}"
         self.session.headers["Accept"] = "application/json"
@@ -151,12 +154,21 @@ class RealtimeKitClient:
         return poll
 
     def request(self, method, path, **kwargs):
-        """Send one API call and return the decoded success body, or raise RealtimeKitError."""
+        """Send one API call and return the decoded success body, or raise RealtimeKitError.
+
+        While a cooldown from an earlier 429 runs, raises at once without calling Cloudflare,
+        because every call in that time would only extend the block.
+        """
+        if self.cooldown and (wait := self.cooldown.remaining_seconds()):
+            raise _rate_limited(math.ceil(wait))
+
         attempts = 1 + (self.read_retries if method == "GET" else 0)
         for attempt in range(1, attempts + 1):
             try:
                 return self._send(method, path, **kwargs)
             except RealtimeKitError as error:
+                if error.status == 429 and self.cooldown:
+                    self.cooldown.start(error.retry_after)
                 if not error.retryable or attempt == attempts:
                     raise
                 logger.info("Retrying %s %s after %s (attempt %d)", method, path, error, attempt)
@@ -307,10 +319,21 @@ def _moderator_message(status, code, upstream_message, retry_after):
     if status == 404:
         return f"Cloudflare could not find that meeting or app.{detail}"
     if status == 429:
-        wait = f"in {retry_after} seconds" if retry_after is not None else "in a few minutes"
-        return f"Cloudflare's rate limit for this API token was reached. Try again {wait}."
+        return _rate_limit_message(retry_after)
     if status >= 500:
         return f"Cloudflare had a server error (HTTP {status}). Try again in a moment."
     if 200 <= status < 300:
         return f"Cloudflare reported a failure.{detail}"
     return f"Cloudflare rejected the request (HTTP {status}).{detail}"
+
+
+def _rate_limit_message(retry_after):
+    wait = f"in {retry_after} seconds" if retry_after is not None else "in a few minutes"
+    return (
+        "Cloudflare's rate limit for this API token was reached, so the dashboard holds back "
+        f"its calls to Cloudflare. It tries again {wait}."
+    )
+
+
+def _rate_limited(retry_after):
+    return RealtimeKitError(_rate_limit_message(retry_after), status=429, retry_after=retry_after)

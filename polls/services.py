@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from polls.cooldown import Cooldown
 from polls.models import Poll, PollOption
 from polls.realtimekit import RealtimeKitClient, RealtimeKitError
 
@@ -28,6 +29,7 @@ def client_for(organisation):
         connect_timeout=settings.REALTIMEKIT_CONNECT_TIMEOUT,
         read_timeout=settings.REALTIMEKIT_READ_TIMEOUT,
         read_retries=settings.REALTIMEKIT_READ_RETRIES,
+        cooldown=Cooldown(organisation.pk),
     )
 
 

@@ -24,14 +24,14 @@ UNCONFIRMED = RealtimeKitError(
 def meeting_list(request, organisation):
     search = request.GET.get("q", "").strip()[:SEARCH_MAX_LENGTH]
     page = _page_number(request.GET.get("page"))
-    context = {"search": search, "page": None, "error": None}
+    context = {"search": search, "page": None, "stale": None, "error": None}
 
     try:
-        context["page"] = selectors.list_meetings(
-            organisation=organisation, search=search, page=page
-        )
+        read = selectors.list_meetings(organisation=organisation, search=search, page=page)
     except RealtimeKitError as error:
         context["error"] = error
+    else:
+        context.update(page=read.value, stale=read if read.as_of else None)
 
     template = "meeting_list.html#results" if request.htmx else "meeting_list.html"
     return render(request, template, context, status=502 if context["error"] else 200)
@@ -40,14 +40,14 @@ def meeting_list(request, organisation):
 @require_GET
 @member_required()
 def meeting_badge(request, organisation, meeting_id):
-    context = {"session": None, "error": None}
+    context = {"session": None, "stale": None, "error": None}
 
     try:
-        context["session"] = selectors.get_live_session(
-            organisation=organisation, meeting_id=meeting_id
-        )
+        read = selectors.get_live_session(organisation=organisation, meeting_id=meeting_id)
     except RealtimeKitError as error:
         context["error"] = error
+    else:
+        context.update(session=read.value, stale=read if read.as_of else None)
 
     return render(request, "meeting_list.html#badge", context)
 
@@ -129,17 +129,23 @@ def _render_meeting(request, organisation, meeting_id, form, *, launch_error=Non
 def _meeting_and_session(organisation, meeting_id):
     found = {"meeting": None, "session": None, "meeting_error": None, "session_error": None}
     try:
-        found["meeting"] = selectors.get_meeting(organisation=organisation, meeting_id=meeting_id)
+        meeting = selectors.get_meeting(organisation=organisation, meeting_id=meeting_id)
     except RealtimeKitError as error:
         found["meeting_error"] = error
         return found
 
+    found["meeting"] = meeting.value
+    reads = [meeting]
     try:
-        found["session"] = selectors.get_live_session(
-            organisation=organisation, meeting_id=meeting_id
-        )
+        session = selectors.get_live_session(organisation=organisation, meeting_id=meeting_id)
     except RealtimeKitError as error:
         found["session_error"] = error
+    else:
+        found["session"] = session.value
+        reads.append(session)
+
+    # A read may be an earlier one, shown because Cloudflare asked the dashboard to wait.
+    found["stale"] = next((read for read in reads if read.as_of), None)
     return found
 
 

@@ -1,6 +1,7 @@
 """Fixtures shared by the whole suite: the sandbox server on a real loopback socket, and users."""
 
 import pytest
+from django.core.cache import cache
 
 from polls.models import Membership, Organisation
 from tests.support import (
@@ -11,6 +12,12 @@ from tests.support import (
     start_sandbox,
     stop_sandbox,
 )
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Start each test with an empty cache: cooldowns and last-known reads must not leak."""
+    cache.clear()
 
 
 @pytest.fixture(scope="session")
