@@ -9,10 +9,13 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from dashboard.encryption_keys import MAKE_A_KEY, derive_development_key, validate_keys
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# A missing file is skipped. The tests point DJANGO_ENV_FILE away from a developer's own `.env`.
+environ.Env.read_env(env.str("DJANGO_ENV_FILE", default=str(BASE_DIR / ".env")), overwrite=False)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
@@ -21,6 +24,20 @@ _DEVELOPMENT_SECRET_KEY = "development-only-key-not-for-production"
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=_DEVELOPMENT_SECRET_KEY if DEBUG else "")
 if not SECRET_KEY:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY is missing: set it, or set DJANGO_DEBUG=true.")
+
+# Fernet keys for the API tokens stored in the database, newest first. MultiFernet encrypts with
+# the first and decrypts with any, so an old key stays listed until every token is re-encrypted.
+TOKEN_ENCRYPTION_KEYS = [
+    key.strip() for key in env.list("TOKEN_ENCRYPTION_KEYS", default=[]) if key.strip()
+]
+if not TOKEN_ENCRYPTION_KEYS and DEBUG:
+    TOKEN_ENCRYPTION_KEYS = [derive_development_key(SECRET_KEY)]
+if not TOKEN_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured(
+        "TOKEN_ENCRYPTION_KEYS is missing: set it to one or more Fernet keys, newest first and "
+        f"comma-separated, or set DJANGO_DEBUG=true. {MAKE_A_KEY}"
+    )
+validate_keys(TOKEN_ENCRYPTION_KEYS)
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 
@@ -48,6 +65,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Last, so its 400 response still passes through the middleware above and gets their headers.
+    # It still runs before any view, or the CSRF check, reads the form.
+    "dashboard.middleware.RejectUndecodableFormMiddleware",
 ]
 
 ROOT_URLCONF = "dashboard.urls"
@@ -128,7 +148,40 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 60 * 60)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=False)
+if not SECURE_HSTS_PRELOAD:
+    # Preloading puts the domain and all its subdomains into the HTTPS-only lists built into
+    # browsers, which is slow to undo, so it is the deployer's choice. While it is off, the
+    # warning of `check --deploy` that asks for it (security.W021) is silenced.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+# Django treats a request as HTTPS when this header is set to https. Only a proxy that
+# terminates TLS and always sets X-Forwarded-Proto itself may be trusted with it. Without such a
+# proxy, any client could send the header and pass a plain HTTP request off as HTTPS.
+if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Django rejects a larger body, or a form with more fields, with a 400 when the request data is
+# first read. The largest form, the poll form, is about 21 KB at most: 300 characters of question
+# and 12 options of 120, even if each character takes 4 bytes of UTF-8, each sent as %XX.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+
+# Failed logins are counted per username and per client address (REMOTE_ADDR) in the cache.
+# Reaching either limit within the window locks that username or address out for one more window.
+# Behind a reverse proxy, the WSGI server must put the client's address in REMOTE_ADDR: otherwise
+# every client shares the proxy's address and its limit. X-Forwarded-For is not trusted.
+LOGIN_FAILURE_LIMIT_PER_USERNAME = 5
+LOGIN_FAILURE_LIMIT_PER_ADDRESS = 20
+LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
 
 # The organisation created on first start (see polls.signals) when none exists yet.
 CLOUDFLARE_ACCOUNT_ID = env.str("CLOUDFLARE_ACCOUNT_ID", default="")

@@ -1,15 +1,19 @@
-"""Settings for the test suite: the production settings with a throwaway key and plain static files."""
+"""Settings for the test suite: the production settings with throwaway keys and plain static files."""
 
 import os
 import tempfile
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-key-never-used-outside-the-test-suite")
+os.environ.setdefault("TOKEN_ENCRYPTION_KEYS", "c3snWBln57zptMO4Vzwh80mCfb55KG-kGqBSyr4KkJI=")
 
 from dashboard.settings import *  # noqa: E402, F403
 
 # The manifest storage needs collectstatic first; tests render templates without it.
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The test client and the browser tests' live server speak plain HTTP, which the redirect would
+# send to an https:// address that nothing serves.
+SECURE_SSL_REDIRECT = False
 # Retries back off in real time; one retry keeps fault tests quick while still exercising it.
 REALTIMEKIT_READ_RETRIES = 1
 # Each test builds the organisations it needs; none comes from the developer's environment.

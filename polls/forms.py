@@ -1,7 +1,10 @@
 import unicodedata
 import uuid
+from urllib.parse import urlsplit
 
 from django import forms
+
+from polls.models import Membership
 
 QUESTION_MAX_LENGTH = 300
 OPTION_MAX_LENGTH = 120
@@ -107,3 +110,53 @@ class PollForm(forms.Form):
         """Return the rows to show: what the moderator typed, or two empty rows to start."""
         rows = self["options"].value() if self.is_bound else None
         return rows or ["", ""]
+
+
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+class ConnectionForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    account_id = forms.RegexField(
+        regex=r"^[A-Za-z0-9]{1,32}$",
+        error_messages={"invalid": "An account id is 1 to 32 letters and digits."},
+    )
+    app_id = forms.RegexField(
+        regex=r"^[A-Za-z0-9_-]{1,64}$",
+        error_messages={"invalid": "An app id is 1 to 64 letters, digits, '-' and '_'."},
+    )
+    api_base_url = forms.URLField(max_length=200, assume_scheme="https")
+    api_token = forms.CharField(
+        max_length=255,
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="Leave empty to keep the current token.",
+    )
+
+    def clean_api_base_url(self):
+        url = self.cleaned_data["api_base_url"].rstrip("/")
+        parts = urlsplit(url)
+        # The token travels in every request, so only a local test server may use plain HTTP.
+        if parts.scheme != "https" and parts.hostname not in LOOPBACK_HOSTS:
+            raise forms.ValidationError(
+                "Use an https:// address; plain http:// is allowed only for 127.0.0.1, "
+                "localhost and [::1]."
+            )
+        return url
+
+    def clean_api_token(self):
+        token = self.cleaned_data["api_token"]
+        if any(char.isspace() for char in token) or has_control_character(token):
+            raise forms.ValidationError(
+                "An API token has no spaces or line breaks. Paste it again."
+            )
+        return token
+
+
+class AddMemberForm(forms.Form):
+    username = forms.CharField(max_length=150)
+    role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.VIEWER)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Membership.Role.choices)

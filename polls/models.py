@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 
+from polls.tokens import decrypt_token, encrypt_token, token_hint
+
 
 class Organisation(models.Model):
     """A team and the Cloudflare RealtimeKit app its moderators work in."""
@@ -8,12 +10,24 @@ class Organisation(models.Model):
     name = models.CharField(max_length=200)
     account_id = models.CharField(max_length=32)
     app_id = models.CharField(max_length=64)
-    # Never rendered to a page or written to a log: the client module is its only reader.
-    api_token = models.CharField(max_length=255)
+    # Encrypted with TOKEN_ENCRYPTION_KEYS; read and written through `api_token`.
+    api_token_encrypted = models.TextField()
+    # A masked form of the token that pages may show, such as `…8f3a`.
+    api_token_hint = models.CharField(max_length=8, blank=True)
     api_base_url = models.URLField(default="https://api.cloudflare.com/client/v4")
 
     def __str__(self):
         return self.name
+
+    @property
+    def api_token(self):
+        """The API token in plain text: only the RealtimeKit client should read it."""
+        return decrypt_token(self.api_token_encrypted)
+
+    @api_token.setter
+    def api_token(self, token):
+        self.api_token_encrypted = encrypt_token(token)
+        self.api_token_hint = token_hint(token)
 
 
 class Membership(models.Model):

@@ -88,6 +88,7 @@ class RealtimeKitClient:
         session=None,
     ):
         self.base_url = base_url.rstrip("/")
+        self.account_id = account_id
         self.app_path = f"/accounts/{account_id}/realtime/kit/{app_id}"
         self.timeout = (connect_timeout, read_timeout)
         self.read_retries = read_retries
@@ -152,6 +153,20 @@ class RealtimeKitClient:
                 status=200,
             )
         return poll
+
+    def verify_token(self):
+        """Return the token's status from Cloudflare's token check: active, disabled or expired.
+
+        Account-owned tokens are checked under the account and user tokens under /user, so an
+        account check that rejects the token is followed by a user check.
+        """
+        try:
+            body = self.request("GET", f"/accounts/{self.account_id}/tokens/verify")
+        except RealtimeKitError as error:
+            if error.status not in (400, 401, 403, 404):
+                raise
+            body = self.request("GET", "/user/tokens/verify")
+        return str((body.get("result") or {}).get("status", "unknown"))
 
     def request(self, method, path, **kwargs):
         """Send one API call and return the decoded success body, or raise RealtimeKitError.

@@ -20,12 +20,14 @@ class NoLiveSessionError(RealtimeKitError):
         super().__init__(NO_LIVE_SESSION_MESSAGE, status=404)
 
 
-def client_for(organisation):
+def client_for(organisation, *, api_token=None):
+    """Return a client for the organisation's connection, with `api_token` in place of the
+    stored token when given."""
     return RealtimeKitClient(
         base_url=organisation.api_base_url,
         account_id=organisation.account_id,
         app_id=organisation.app_id,
-        api_token=organisation.api_token,
+        api_token=api_token or organisation.api_token,
         connect_timeout=settings.REALTIMEKIT_CONNECT_TIMEOUT,
         read_timeout=settings.REALTIMEKIT_READ_TIMEOUT,
         read_retries=settings.REALTIMEKIT_READ_RETRIES,

@@ -9,7 +9,7 @@ import uuid
 import pytest
 from django.urls import reverse
 
-from polls.models import Poll, PollOption
+from polls.models import Membership, Poll, PollOption
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 USERS = ["anonymous", "loner", "stranger", "viewer", "moderator", "admin"]
@@ -162,3 +162,54 @@ def test_user_without_organisation_is_told_why(as_user):
     response = as_user("loner").get(reverse("meeting_list"))
 
     assert "not part of an organisation" in response.content.decode()
+
+
+EXPECTED_ADMIN_PAGE = {
+    "anonymous": 302,
+    "loner": 403,
+    "stranger": 200,
+    "viewer": 403,
+    "moderator": 403,
+    "admin": 200,
+}
+
+
+@pytest.mark.parametrize("url_name", ["connection_settings", "members"])
+@pytest.mark.parametrize("user", USERS)
+def test_admin_pages_access(as_user, user, url_name, organisation):
+    response = as_user(user).get(reverse(url_name))
+
+    content = response.content.decode()
+    assert response.status_code == EXPECTED_ADMIN_PAGE[user]
+    # The stranger is an admin too, but of another organisation: it sees that one's settings.
+    ours = organisation.account_id if url_name == "connection_settings" else "Role of ada"
+    assert (ours in content) == (user == "admin")
+
+
+@pytest.mark.parametrize("user", ["viewer", "moderator", "stranger"])
+def test_only_our_admins_change_our_members(as_user, user, viewer):
+    membership = viewer.membership
+
+    response = as_user(user).post(
+        reverse("change_member", args=[membership.pk]), {"action": "remove"}
+    )
+
+    assert response.status_code == (404 if user == "stranger" else 403)
+    assert Membership.objects.filter(pk=membership.pk).exists()
+
+
+@pytest.mark.parametrize("user", ["viewer", "moderator", "stranger"])
+def test_only_our_admins_change_the_connection(as_user, user, organisation, sandbox):
+    response = as_user(user).post(
+        reverse("connection_settings"),
+        {
+            "name": "Taken over",
+            "account_id": "c" * 32,
+            "app_id": "d" * 32,
+            "api_base_url": sandbox.api_url,
+        },
+    )
+
+    organisation.refresh_from_db()
+    assert response.status_code in (403, 422)
+    assert organisation.name == "Northwind Webinars"
