@@ -1,5 +1,9 @@
 """Cloudflare's 429: the whole organisation holds back its calls for as long as it was asked."""
 
+import os
+import subprocess
+import sys
+import threading
 import time
 import uuid
 
@@ -9,7 +13,7 @@ from django.urls import reverse
 from polls.models import Poll
 from polls.realtimekit import RealtimeKitError
 from polls.services import client_for
-from tests.support import AUTHENTICATION_ERROR
+from tests.support import AUTHENTICATION_ERROR, PROJECT_ROOT
 
 RATE_LIMITED = {
     **AUTHENTICATION_ERROR,
@@ -136,3 +140,45 @@ def test_launch_during_cooldown_sends_nothing(moderator_client, sandbox):
     assert "tries again in" in response.content.decode()
     assert not Poll.objects.exists()
     assert len(sandbox.api_requests()) == calls
+
+
+def test_cooldown_holds_back_calls_from_many_threads(organisation, sandbox):
+    rate_limit(sandbox, 300)
+    with pytest.raises(RealtimeKitError):
+        client_for(organisation).list_meetings()
+    errors = []
+
+    def call():
+        try:
+            client_for(organisation).get_active_session(sandbox.live_meeting_id())
+        except RealtimeKitError as error:
+            errors.append(error.status)
+
+    threads = [threading.Thread(target=call) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+
+    assert errors == [429] * 20
+    assert len(sandbox.api_requests()) == 1
+
+
+@pytest.mark.skipif(
+    not os.environ.get("REDIS_URL"), reason="needs a cache shared between processes"
+)
+def test_cooldown_started_in_another_process_holds_back_this_one(organisation, sandbox):
+    script = f"from polls.cooldown import Cooldown; Cooldown({organisation.pk}).start(300)"
+    subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", script],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "dashboard.settings_test"},
+        check=True,
+        timeout=60,
+    )
+
+    with pytest.raises(RealtimeKitError) as raised:
+        client_for(organisation).list_meetings()
+
+    assert raised.value.status == 429
+    assert sandbox.api_requests() == []
