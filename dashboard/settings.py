@@ -160,7 +160,7 @@ SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=False)
 if not SECURE_HSTS_PRELOAD:
     # Preloading puts the domain and all its subdomains into the HTTPS-only lists built into
     # browsers, which is slow to undo, so it is the deployer's choice. While it is off, the
-    # warning of `check --deploy` that asks for it (security.W021) is silenced.
+    # warning of `check --deploy` that recommends it (security.W021) is silenced.
     SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 # Django treats a request as HTTPS when this header is set to https. Only a proxy that

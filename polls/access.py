@@ -8,7 +8,7 @@ from polls.models import Membership
 def member_required(role=Membership.Role.VIEWER):
     """Pass the signed-in member's organisation to the view when their role allows `role`.
 
-    A user with no organisation, or whose role is below `role`, gets a 403 page that says why.
+    A user with no organisation, or whose role is below `role`, gets a 403 page that explains why.
     """
 
     def decorator(view):

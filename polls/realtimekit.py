@@ -244,7 +244,7 @@ def _transport_error(error, base_url, method, timeout):
             retryable=True,
         )
     if isinstance(error, requests.ReadTimeout):
-        # A slow answer is likely to be slow again, so the request is not repeated at once.
+        # A slow response is likely to be slow again, so the request is not repeated at once.
         return RealtimeKitError(
             _outcome_message(f"Cloudflare did not respond within {timeout[1]:g} s", method),
             outcome_unknown=sent_a_change,

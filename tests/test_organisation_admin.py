@@ -95,7 +95,7 @@ def test_disabled_token_is_refused(admin_client, organisation, sandbox):
     response = save(admin_client, sandbox, name="Renamed")
 
     organisation.refresh_from_db()
-    assert "this API token is disabled" in response.content.decode()
+    assert "this API token as disabled" in response.content.decode()
     assert organisation.name == "Northwind Webinars"
 
 

@@ -147,7 +147,7 @@ def check_screen_recovers(moderator_client, sandbox, act, fault):
     response = act(moderator_client, sandbox)
 
     if fault == "429":
-        # The organisation's cooldown holds every call back; test_cooldown covers its end.
+        # The organisation's cooldown blocks every call; test_cooldown covers its end.
         assert len(sandbox.api_requests()) == calls
     else:
         assert response.status_code in (200, 302)
@@ -168,8 +168,8 @@ def test_fault_on_screen(moderator_client, sandbox, caplog, screen, fault):
     assert message in content
     assert any(f"-> {logged_status} in" in line for line in logged_calls(caplog))
     if screen == "launch":
-        kept = Poll.objects.filter(status=Poll.Status.UNCONFIRMED).count()
-        assert kept == (1 if fault in ("read timeout", "body cut short") else 0)
+        unconfirmed = Poll.objects.filter(status=Poll.Status.UNCONFIRMED).count()
+        assert unconfirmed == (1 if fault in ("read timeout", "body cut short") else 0)
         assert not Poll.objects.exclude(status=Poll.Status.UNCONFIRMED).exists()
     check_screen_recovers(moderator_client, sandbox, act, fault)
 
