@@ -151,3 +151,25 @@ def test_invalid_poll_shows_field_error(signed_in, sandbox):
     expect(page.locator(".options .field-error")).to_contain_text("appears twice")
     expect(page.get_by_label("Option 2", exact=True)).to_have_value("yes")
     assert sandbox.api_requests("POST") == []
+
+
+def test_admin_pages_work_without_console_errors(page, organisation, transactional_db, sandbox):
+    admin = get_user_model().objects.create_user(username="boss", password="a long passphrase")
+    Membership.objects.create(user=admin, organisation=organisation, role=Membership.Role.ADMIN)
+    viewer = get_user_model().objects.create_user(username="watcher", password="x" * 12)
+    Membership.objects.create(user=viewer, organisation=organisation)
+    page.goto("/login/")
+    page.get_by_label("Username").fill("boss")
+    page.get_by_label("Password").fill("a long passphrase")
+    page.get_by_role("button", name="Log in").click()
+
+    page.get_by_role("link", name="Connection").click()
+    page.get_by_role("button", name="Check and save").click()
+    expect(page.get_by_role("status")).to_contain_text("Connection saved")
+    page.get_by_role("link", name="Members").click()
+    page.get_by_label("Role of watcher").select_option("host")
+    page.locator("tr", has_text="watcher").get_by_role("button", name="Change role").click()
+
+    expect(page.get_by_role("status")).to_contain_text("watcher is now host")
+    assert Membership.objects.get(user=viewer).role == "host"
+    assert page.console_errors == []
