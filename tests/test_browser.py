@@ -53,12 +53,16 @@ def signed_in(page, organisation, transactional_db):
     user = get_user_model().objects.create_user(username="host", password="a long passphrase")
     Membership.objects.create(user=user, organisation=organisation, role=Membership.Role.HOST)
 
+    log_in(page, "host", "a long passphrase")
+    return page
+
+
+def log_in(page, username, password):
     page.goto("/login/")
-    page.get_by_label("Username").fill("host")
-    page.get_by_label("Password").fill("a long passphrase")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(re.compile(r"/meetings/$"))
-    return page
 
 
 def test_picker_badges_and_search_as_you_type(signed_in, sandbox):
@@ -158,10 +162,7 @@ def test_admin_pages_work_without_console_errors(page, organisation, transaction
     Membership.objects.create(user=admin, organisation=organisation, role=Membership.Role.ADMIN)
     viewer = get_user_model().objects.create_user(username="watcher", password="x" * 12)
     Membership.objects.create(user=viewer, organisation=organisation)
-    page.goto("/login/")
-    page.get_by_label("Username").fill("boss")
-    page.get_by_label("Password").fill("a long passphrase")
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, "boss", "a long passphrase")
 
     page.get_by_role("link", name="Connection").click()
     page.get_by_role("button", name="Check and save").click()
