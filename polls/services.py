@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 from polls.cooldown import Cooldown
 from polls.models import Poll, PollOption
 from polls.realtimekit import RealtimeKitClient, RealtimeKitError
+from polls.tokens import TokenDecryptionError
 
 NO_LIVE_SESSION_MESSAGE = (
     "Nobody is in this meeting right now, so there is no live session to launch a poll into. "
@@ -22,12 +23,20 @@ class NoLiveSessionError(RealtimeKitError):
 
 def client_for(organisation, *, api_token=None):
     """Return a client for the organisation's connection, with `api_token` in place of the
-    stored token when given."""
+    stored token when given.
+
+    Raises RealtimeKitError when the stored token cannot be decrypted, so pages explain it
+    like any other connection problem.
+    """
+    try:
+        api_token = api_token or organisation.api_token
+    except TokenDecryptionError as error:
+        raise RealtimeKitError(f"{error} An admin can do that on the Connection page.") from error
     return RealtimeKitClient(
         base_url=organisation.api_base_url,
         account_id=organisation.account_id,
         app_id=organisation.app_id,
-        api_token=api_token or organisation.api_token,
+        api_token=api_token,
         connect_timeout=settings.REALTIMEKIT_CONNECT_TIMEOUT,
         read_timeout=settings.REALTIMEKIT_READ_TIMEOUT,
         read_retries=settings.REALTIMEKIT_READ_RETRIES,

@@ -7,6 +7,7 @@ from cryptography.fernet import Fernet
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.urls import reverse
 
 from polls.models import Organisation
 from polls.tokens import TokenDecryptionError
@@ -80,3 +81,15 @@ def test_reencrypt_command_names_the_unreadable_organisation(stored, settings):
 
     with pytest.raises(CommandError, match="Litware"):
         call_command("reencrypt_tokens")
+
+
+def test_pages_explain_a_token_without_its_key(moderator_client, sandbox, settings):
+    settings.TOKEN_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+
+    response = moderator_client.get(reverse("meeting_list"))
+
+    content = response.content.decode()
+    assert response.status_code == 502
+    assert "cannot be decrypted with any key in TOKEN_ENCRYPTION_KEYS" in content
+    assert "Connection page" in content
+    assert sandbox.api_requests() == []
