@@ -8,7 +8,10 @@ PYTHON_CANDIDATES := python3.13 python3.12 python3 \
 	/usr/bin/python3.13 /usr/bin/python3.12 /usr/local/bin/python3.13 /usr/local/bin/python3.12
 DEMO_ENV := DJANGO_DEBUG=true DATABASE_URL=sqlite:///var/demo.sqlite3
 
-.PHONY: demo test lint browser clean
+.PHONY: demo test lint browser clean soak
+
+# Soak test: moderators, injected faults and votes against gunicorn. Writes benchmarks/SOAK.md.
+SOAK_SECONDS ?= 180
 
 demo: $(VENV)/.installed
 	@mkdir -p var
@@ -16,6 +19,10 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed browser
 	$(PYTHON) -m pytest
+
+soak: $(VENV)/.installed
+	$(PYTHON) -m pip install --quiet -r benchmarks/requirements.txt
+	$(PYTHON) benchmarks/soak.py --seconds $(SOAK_SECONDS) $(SOAK_ARGS)
 
 lint: $(VENV)/.installed
 	$(PYTHON) -m ruff check .

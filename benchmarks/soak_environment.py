@@ -1,4 +1,4 @@
-"""What a soak run stands on: the database, the cache, the sandbox and the dashboard's server.
+"""The resources of a soak run: the database, the cache, the sandbox and the dashboard's server.
 
 Everything here is created for one run and removed by `Environment.close`, which the soak test
 calls in a `finally` block, so Ctrl-C and errors clean up too.
@@ -37,7 +37,7 @@ DROPPED_NAMES = ("DATABASE_URL", "REDIS_URL", "LOG_LEVEL", "TOKEN_ENCRYPTION_KEY
 
 
 class SetupError(Exception):
-    """A part of the soak run could not be set up; the message says which and why."""
+    """A part of the soak run could not be set up. The message names the part and the cause."""
 
 
 @dataclass
@@ -94,17 +94,17 @@ def create_environment():
 def set_up_backends(environment):
     """Choose the database and the cache, creating the PostgreSQL database for this run.
 
-    PostgreSQL and Redis are used when they answer on 127.0.0.1, else a SQLite file in the
-    temporary folder and the local-memory cache.
+    PostgreSQL and Redis are used when they accept connections on 127.0.0.1, else a SQLite
+    file in the temporary folder and the local-memory cache.
     """
-    if postgres_answers():
+    if postgres_accepts_connections():
         environment.postgres_database = create_postgres_database()
         environment.database_url = (
             f"postgres://postgres@127.0.0.1:5432/{environment.postgres_database}"
         )
     else:
         environment.database_url = f"sqlite:///{environment.temp_dir / 'soak.sqlite3'}"
-    if redis_answers(REDIS_URL):
+    if redis_accepts_connections(REDIS_URL):
         environment.redis_url = REDIS_URL
         # A run stopped by SIGKILL leaves its keys behind, such as a rate-limit cooldown for
         # organisation 1, which would hold back every call of this run.
@@ -138,7 +138,7 @@ def dashboard_environment(environment, *, log_level):
     return variables
 
 
-def postgres_answers():
+def postgres_accepts_connections():
     try:
         with psycopg.connect(POSTGRES_ADMIN_DSN, connect_timeout=3):
             return True
@@ -161,7 +161,7 @@ def drop_postgres_database(name):
         )
 
 
-def redis_answers(url):
+def redis_accepts_connections(url):
     try:
         return bool(redis.Redis.from_url(url, socket_timeout=2).ping())
     except redis.RedisError:
@@ -297,7 +297,7 @@ def free_port():
 
 def wait_until_healthy(url, process, log_path):
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    last_error = "no answer yet"
+    last_error = "no response yet"
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SetupError(
@@ -321,7 +321,7 @@ def wait_until_healthy(url, process, log_path):
 def stop_process(process):
     """Send SIGTERM, then SIGKILL to the process group after STOP_TIMEOUT_SECONDS.
 
-    Each server runs in its own session (start_new_session), so its group holds only the
+    Each server runs in its own session (start_new_session), so its group contains only the
     server and the workers it forked.
     """
     if process.stdout:
@@ -354,11 +354,7 @@ def resident_memory_mib(process):
 def _child_pids(pid):
     try:
         tasks = Path(f"/proc/{pid}/task").iterdir()
-        return [
-            int(child)
-            for task in tasks
-            for child in (task / "children").read_text().split()
-        ]
+        return [int(child) for task in tasks for child in (task / "children").read_text().split()]
     except OSError:
         return []
 

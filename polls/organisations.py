@@ -24,7 +24,9 @@ def save_connection(*, organisation, name, account_id, app_id, api_base_url, api
 
     status = client.verify_token()
     if status != "active":
-        raise RealtimeKitError(f"Cloudflare reports this API token as {status}. Use an active token.")
+        raise RealtimeKitError(
+            f"Cloudflare reports this API token as {status}. Use an active token."
+        )
     try:
         client.list_meetings(per_page=1)
     except RealtimeKitError as error:

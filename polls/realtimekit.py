@@ -202,7 +202,7 @@ class RealtimeKitClient:
             _log_call(method, path, None, started, failure)
             raise failure from error
 
-        failure = _response_error(response, body)
+        failure = _response_error(response, body, method)
         _log_call(method, path, response.status_code, started, failure)
         if failure:
             raise failure
@@ -276,17 +276,19 @@ def _outcome_message(cause, method):
     )
 
 
-def _response_error(response, body):
+def _response_error(response, body, method):
     """Return the RealtimeKitError that the response stands for, or None on success."""
     status = response.status_code
-    if body is None:
+    if body is None and status >= 400:
         # An error page from a proxy in front of the API: the status still shows what failed.
-        message = (
-            _moderator_message(status, None, "", None)
-            if status >= 400
-            else f"Cloudflare sent a response that is not JSON (HTTP {status}). Try again in a moment."
-        )
+        message = _moderator_message(status, None, "", None)
         return RealtimeKitError(message, status=status, retryable=status in RETRYABLE_STATUSES)
+    if body is None:
+        # A 2xx to a change most likely means the change was made, even if the body is unreadable.
+        cause = f"Cloudflare sent a response that is not JSON (HTTP {status})"
+        return RealtimeKitError(
+            _outcome_message(cause, method), status=status, outcome_unknown=method != "GET"
+        )
     if 200 <= status < 300 and body.get("success") is not False:
         return None
 

@@ -119,10 +119,9 @@ def _render_meeting(request, organisation, meeting_id, form, *, launch_error=Non
         **_form_limits(),
         **_meeting_and_session(organisation, meeting_id),
     }
-    if context["meeting_error"] and context["meeting_error"].status == 404:
-        status = 404
-    elif context["meeting_error"]:
-        status = 502
+    # A launch's own status wins: the meeting read failing too must not hide what the launch did.
+    if context["meeting_error"] and not launch_error:
+        status = 404 if context["meeting_error"].status == 404 else 502
     return render(request, "meeting_detail.html", context, status=status)
 
 

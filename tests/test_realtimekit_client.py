@@ -204,6 +204,22 @@ def test_invalid_json_is_a_readable_error(client, sandbox):
     assert "not JSON" in raised.value.message
 
 
+def test_unreadable_2xx_to_create_poll_has_unknown_outcome(client, sandbox):
+    sandbox.add_fault(method="POST", path="/poll$", status=201, body="<html>created</html>")
+
+    with pytest.raises(RealtimeKitError) as raised:
+        client.create_poll(
+            sandbox.live_meeting_id(),
+            question="Q?",
+            options=["A", "B"],
+            anonymous=False,
+            hide_votes=False,
+        )
+
+    assert raised.value.outcome_unknown
+    assert "may or may not" in raised.value.message
+
+
 def test_success_false_with_http_200_is_an_error(client, sandbox):
     sandbox.add_fault(
         path=MEETINGS_PATH,

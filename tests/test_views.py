@@ -310,6 +310,22 @@ def test_launch_with_unknown_outcome_says_so(moderator_client, sandbox, settings
     assert len(sandbox.wait_for_requests(1, "POST", "/poll")) == 1
 
 
+def test_plain_launch_keeps_its_message_when_the_meeting_read_fails(
+    moderator_client, sandbox, settings
+):
+    settings.REALTIMEKIT_READ_TIMEOUT = 0.2
+    sandbox.add_fault(method="POST", path="/poll$", delay_ms=500)
+    sandbox.add_fault(method="GET", path="/meetings/[^/]+$", status=502)
+
+    response = launch(moderator_client, sandbox.live_meeting_id(), htmx=False)
+
+    content = response.content.decode()
+    assert response.status_code == 502
+    assert "may or may not have been made" in content
+    assert "Could not load this meeting" in content
+    assert len(sandbox.wait_for_requests(1, "POST", "/poll")) == 1
+
+
 def test_plain_launch_failure_renders_the_whole_page(moderator_client, sandbox):
     response = launch(moderator_client, sandbox.idle_meeting_id(), htmx=False, question="Keep me?")
 
