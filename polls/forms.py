@@ -116,17 +116,20 @@ LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
 class ConnectionForm(forms.Form):
-    name = forms.CharField(max_length=200)
+    name = forms.CharField(max_length=200, label="Organisation name")
     account_id = forms.RegexField(
+        label="Account id",
         regex=r"^[A-Za-z0-9]{1,32}$",
         error_messages={"invalid": "An account id is 1 to 32 letters and digits."},
     )
     app_id = forms.RegexField(
+        label="RealtimeKit app id",
         regex=r"^[A-Za-z0-9_-]{1,64}$",
         error_messages={"invalid": "An app id is 1 to 64 letters, digits, '-' and '_'."},
     )
-    api_base_url = forms.URLField(max_length=200, assume_scheme="https")
+    api_base_url = forms.URLField(max_length=200, assume_scheme="https", label="API base URL")
     api_token = forms.CharField(
+        label="API token",
         max_length=255,
         required=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),

@@ -36,7 +36,7 @@ class Membership(models.Model):
     class Role(models.TextChoices):
         # Listed from least to most allowed: each role may do all that the ones before it may.
         VIEWER = "viewer", "Viewer: watches polls and results"
-        HOST = "host", "Host: also launches polls and exports results"
+        HOST = "host", "Host: also launches polls"
         ADMIN = "admin", "Admin: also manages the connection and the members"
 
     user = models.OneToOneField(

@@ -211,7 +211,8 @@ class RealtimeKitClient:
 
 def _log_call(method, path, status, started, failure):
     elapsed_ms = (time.monotonic() - started) * 1000
-    if failure is None:
+    # A 404 is a normal state, such as a meeting nobody is in, rather than a fault.
+    if failure is None or failure.status == 404:
         logger.info("Cloudflare %s %s -> %s in %.0f ms", method, path, status, elapsed_ms)
         return
     logger.warning(
@@ -345,10 +346,10 @@ def _moderator_message(status, code, upstream_message, retry_after):
 
 
 def _rate_limit_message(retry_after):
-    wait = f"in {retry_after} seconds" if retry_after is not None else "in a few minutes"
+    wait = f"{retry_after} seconds" if retry_after is not None else "a few minutes"
     return (
         "Cloudflare's rate limit for this API token was reached, so the dashboard holds back "
-        f"its calls to Cloudflare. It tries again {wait}."
+        f"its calls to Cloudflare for {wait}. Reload the page after that."
     )
 
 

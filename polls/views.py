@@ -79,14 +79,7 @@ def launch(request, organisation, meeting_id):
         return _render_launcher(request, organisation, meeting_id, form, error=error, status=409)
     if not request.htmx:
         return redirect("poll_detail", pk=poll.pk)
-    context = {
-        "meeting_id": meeting_id,
-        "form": PollForm(),
-        "launched": poll,
-        "polls": selectors.polls_for_meeting(organisation=organisation, meeting_id=meeting_id),
-        **_form_limits(),
-    }
-    return render(request, "meeting_detail.html#launch-success", context)
+    return _render_launch_result(request, organisation, meeting_id, PollForm(), launched=poll)
 
 
 @require_GET
@@ -102,11 +95,25 @@ def poll_detail(request, organisation, pk):
 
 def _render_launcher(request, organisation, meeting_id, form, *, status, error=None):
     if request.htmx:
-        context = {"meeting_id": meeting_id, "form": form, "launch_error": error, **_form_limits()}
-        return render(request, "meeting_detail.html#launcher", context, status=status)
+        return _render_launch_result(
+            request, organisation, meeting_id, form, launch_error=error, status=status
+        )
     return _render_meeting(
         request, organisation, meeting_id, form, launch_error=error, status=status
     )
+
+
+def _render_launch_result(request, organisation, meeting_id, form, *, status=200, **outcome):
+    """Render the launcher and, out of band, the poll list: a failed launch can leave a poll
+    behind too, marked unconfirmed."""
+    context = {
+        "meeting_id": meeting_id,
+        "form": form,
+        "polls": selectors.polls_for_meeting(organisation=organisation, meeting_id=meeting_id),
+        **outcome,
+        **_form_limits(),
+    }
+    return render(request, "meeting_detail.html#launch-result", context, status=status)
 
 
 def _render_meeting(request, organisation, meeting_id, form, *, launch_error=None, status=200):

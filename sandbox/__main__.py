@@ -4,9 +4,10 @@ import argparse
 import logging
 import signal
 import sys
+import threading
 from types import FrameType
 
-from .server import is_loopback, make_server
+from .server import SandboxServer, is_loopback, make_server
 
 logger = logging.getLogger("sandbox")
 
@@ -44,16 +45,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def stop_on_signal(signum: int, frame: FrameType | None) -> None:
-    """Stop the server once, on the first SIGINT or SIGTERM.
+def stop_on_signals(server: SandboxServer) -> None:
+    """Make the first SIGINT or SIGTERM stop the server, and any later one do nothing.
 
     Ctrl-C in a terminal sends SIGINT to the whole process group, and a parent such as
-    `manage.py demo` then sends SIGTERM as well. Ignoring both from here on keeps the second
-    signal from interrupting the shutdown with a traceback.
+    `manage.py demo` then sends SIGTERM as well. The handler neither raises nor changes signal
+    dispositions, so a second signal cannot interrupt the shutdown with a traceback.
     """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    raise KeyboardInterrupt
+    stopping = threading.Event()
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        if not stopping.is_set():
+            stopping.set()
+            # shutdown() waits for serve_forever() to return, so it cannot run in its thread.
+            threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGINT, handle)
+    signal.signal(signal.SIGTERM, handle)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,12 +77,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"sandbox: cannot listen on {args.host} port {args.port}: {err}", file=sys.stderr)
         return 1
 
-    signal.signal(signal.SIGINT, stop_on_signal)
-    signal.signal(signal.SIGTERM, stop_on_signal)
+    stop_on_signals(server)
     try:
         print(f"Sandbox listening on {server.url}", flush=True)
         server.serve_forever()
-    except KeyboardInterrupt:
         logger.info("Sandbox stopping")
     finally:
         server.server_close()

@@ -281,7 +281,7 @@ def test_rate_limit_message_uses_retry_after(client, sandbox):
 
     assert raised.value.status == 429
     assert raised.value.retry_after == 300
-    assert "tries again in 300 seconds" in raised.value.message
+    assert "for 300 seconds" in raised.value.message
     assert len(sandbox.api_requests("GET", "/meetings")) == 1
 
 

@@ -74,7 +74,7 @@ FAULTS = {
             "body": v4_error(10100, "More than 1200 requests per 300 seconds reached"),
             "headers": {"Retry-After": "120", "Ratelimit": '"default";r=0;t=120'},
         },
-        "tries again in 120 seconds",
+        "for 120 seconds",
         "429",
     ),
     "500": (

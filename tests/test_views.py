@@ -307,6 +307,8 @@ def test_launch_with_unknown_outcome_says_so(moderator_client, sandbox, settings
     assert response.status_code == 502
     assert "may or may not have been made" in content
     assert "The poll was not launched" not in content
+    assert 'hx-swap-oob="true"' in content
+    assert "Unconfirmed: Cloudflare did not respond" in content
     assert len(sandbox.wait_for_requests(1, "POST", "/poll")) == 1
 
 

@@ -96,6 +96,21 @@ def test_cli_stops_cleanly_on_signal(launch_sandbox, stop_signal):
     assert "Traceback" not in log_path.read_text()
 
 
+def test_cli_stops_once_on_ctrl_c_then_sigterm(launch_sandbox):
+    # What `make demo` sees on Ctrl-C: SIGINT to the group, then SIGTERM from manage.py demo.
+    process, url, log_path = launch_sandbox()
+    requests.get(f"{url}/sandbox/healthz", timeout=5)
+
+    for _ in range(3):
+        process.send_signal(signal.SIGINT)
+        process.send_signal(signal.SIGTERM)
+    returncode = process.wait(timeout=10)
+
+    assert returncode == 0
+    assert "Traceback" not in log_path.read_text()
+    assert log_path.read_text().count("Sandbox stopping") == 1
+
+
 def test_cli_uses_identity_from_environment(launch_sandbox):
     _, url, _ = launch_sandbox(extra_env={"SANDBOX_API_TOKEN": "another-token"})
     verify = f"{url}/client/v4/user/tokens/verify"
