@@ -42,7 +42,9 @@ def members(request, organisation):
         except organisations.MembershipError as error:
             form.add_error("username", str(error))
         else:
-            messages.success(request, f"Added {form.cleaned_data['username']}.")
+            messages.success(
+                request, f"Added {form.cleaned_data['username']} as {form.cleaned_data['role']}."
+            )
             return redirect("members")
     return _render_members(request, organisation, form, status=422 if form.errors else 200)
 
