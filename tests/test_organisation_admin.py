@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
-from polls.models import Membership, Organisation
+from polls.models import Membership
 from tests.support import SANDBOX_ACCOUNT_ID, SANDBOX_API_TOKEN, SANDBOX_APP_ID
 
 
@@ -193,10 +193,6 @@ def test_admin_cannot_touch_another_organisations_member(admin_client, stranger)
 
     assert response.status_code == 404
     assert Membership.objects.filter(user=stranger).exists()
-
-
-def test_organisations_stay_apart(organisation, other_organisation):
-    assert Organisation.objects.count() == 2
 
 
 def test_add_member_command_makes_the_first_admin(organisation, django_user_model):
