@@ -7,8 +7,10 @@ where repeating is harmless, logs one line per attempt, and turns every failure 
 API reference: https://developers.cloudflare.com/api/resources/realtime_kit/
 """
 
+import http.cookiejar
 import logging
 import math
+import threading
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -20,6 +22,8 @@ logger = logging.getLogger(__name__)
 # Statuses where the same read can succeed a moment later.
 RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
 RETRY_BACKOFF_SECONDS = 0.25
+
+_sessions = threading.local()
 
 
 class RealtimeKitError(Exception):
@@ -85,7 +89,6 @@ class RealtimeKitClient:
         read_timeout,
         read_retries,
         cooldown=None,
-        session=None,
     ):
         self.base_url = base_url.rstrip("/")
         self.account_id = account_id
@@ -93,9 +96,7 @@ class RealtimeKitClient:
         self.timeout = (connect_timeout, read_timeout)
         self.read_retries = read_retries
         self.cooldown = cooldown
-        self.session = session or requests.Session()
-        self.session.headers["Authorization"] = f"Bearer {api_token}"
-        self.session.headers["Accept"] = "application/json"
+        self.headers = {"Authorization": f"Bearer {api_token}", "Accept": "application/json"}
 
     def list_meetings(self, *, search="", page=1, per_page=10):
         params = {"page_no": page, "per_page": per_page}
@@ -193,8 +194,8 @@ class RealtimeKitClient:
     def _send(self, method, path, **kwargs):
         started = time.monotonic()
         try:
-            response = self.session.request(
-                method, self.base_url + path, timeout=self.timeout, **kwargs
+            response = _thread_session().request(
+                method, self.base_url + path, headers=self.headers, timeout=self.timeout, **kwargs
             )
             body = _decode(response)
         except requests.RequestException as error:
@@ -207,6 +208,21 @@ class RealtimeKitClient:
         if failure:
             raise failure
         return body
+
+
+def _thread_session():
+    """Return this thread's requests.Session, so calls reuse open connections to Cloudflare.
+
+    A client lives for one page or fragment, and a session of its own would open a new
+    connection, with a new TLS handshake, for every one of them. Sessions are not shared
+    between threads because requests does not promise that they are thread-safe. The session
+    keeps no cookies, because it serves every organisation's calls.
+    """
+    session = getattr(_sessions, "session", None)
+    if session is None:
+        session = _sessions.session = requests.Session()
+        session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+    return session
 
 
 def _log_call(method, path, status, started, failure):

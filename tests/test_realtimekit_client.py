@@ -5,7 +5,7 @@ import socket
 
 import pytest
 
-from polls.realtimekit import RealtimeKitClient, RealtimeKitError
+from polls.realtimekit import RealtimeKitClient, RealtimeKitError, _thread_session
 from tests.support import (
     AUTHENTICATION_ERROR,
     SANDBOX_ACCOUNT_ID,
@@ -345,6 +345,17 @@ def test_failed_call_log_has_cloudflares_message(client, sandbox, caplog):
 
     assert "-> 403 in" in caplog.text
     assert "code 10000, Authentication error" in caplog.text
+
+
+def test_clients_in_one_thread_share_a_cookieless_session(client, sandbox):
+    sandbox.add_fault(path=MEETINGS_PATH, headers={"Set-Cookie": "__cf_bm=visitor-1; Path=/"})
+    other = make_client(sandbox.api_url)
+
+    client.list_meetings()
+    other.list_meetings()
+
+    assert _thread_session() is _thread_session()
+    assert len(_thread_session().cookies) == 0
 
 
 def test_each_call_is_logged_without_the_token(client, sandbox, caplog):
