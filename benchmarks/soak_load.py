@@ -81,7 +81,7 @@ class CallBudget:
     """A token bucket that paces the moderators' calls to Cloudflare below its rate limit.
 
     The sandbox, like Cloudflare, responds with 429 after 1,200 calls with one token in a fixed
-    300-second window, and the dashboard then holds every call back for the whole window.
+    300-second window, and the dashboard then blocks every call for the whole window.
     The bucket refills at `calls_per_window / window_seconds` and holds at most `burst` calls.
     The charges are the calls a request makes when nothing fails (UPSTREAM_CALLS), so retries
     after injected faults come on top: they are why a run's budget stays below 1,200.

@@ -1,4 +1,4 @@
-"""The pause Cloudflare asks for with a 429, shared through the cache by every process."""
+"""The pause that Cloudflare requests with a 429, shared through the cache by every process."""
 
 import math
 import time

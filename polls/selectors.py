@@ -12,7 +12,7 @@ from polls.realtimekit import RealtimeKitError
 from polls.services import client_for
 
 MEETINGS_PER_PAGE = 10
-# How long a read is kept to be shown while Cloudflare's rate limit holds calls back.
+# How long a read is kept, to be shown while Cloudflare's rate limit blocks calls.
 LAST_KNOWN_SECONDS = 24 * 60 * 60
 
 

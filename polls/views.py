@@ -133,7 +133,13 @@ def _render_meeting(request, organisation, meeting_id, form, *, launch_error=Non
 
 
 def _meeting_and_session(organisation, meeting_id):
-    found = {"meeting": None, "session": None, "meeting_error": None, "session_error": None}
+    found = {
+        "meeting": None,
+        "session": None,
+        "stale": None,
+        "meeting_error": None,
+        "session_error": None,
+    }
     try:
         meeting = selectors.get_meeting(organisation=organisation, meeting_id=meeting_id)
     except RealtimeKitError as error:

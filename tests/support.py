@@ -2,6 +2,7 @@
 
 import os
 import select
+import socket
 import subprocess
 import sys
 import time
@@ -24,6 +25,13 @@ AUTHENTICATION_ERROR = {
 }
 LISTENING_PREFIX = "Sandbox listening on "
 STARTUP_TIMEOUT_SECONDS = 15
+
+
+def free_port():
+    """Return a loopback port that nothing listens on at the moment."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def start_sandbox(log_path, *args, extra_env=None):

@@ -181,7 +181,7 @@ def test_admin_pages_access(as_user, user, url_name, organisation):
 
     content = response.content.decode()
     assert response.status_code == EXPECTED_ADMIN_PAGE[user]
-    # The stranger is an admin too, but of another organisation: it sees that one's settings.
+    # The stranger is an admin too, but of another organisation: it gets that one's settings.
     ours = organisation.account_id if url_name == "connection_settings" else "Role of ada"
     assert (ours in content) == (user == "admin")
 

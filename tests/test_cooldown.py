@@ -167,7 +167,7 @@ def test_cooldown_holds_back_calls_from_many_threads(organisation, sandbox):
 @pytest.mark.skipif(
     not os.environ.get("REDIS_URL"), reason="needs a cache shared between processes"
 )
-def test_cooldown_started_in_another_process_holds_back_this_one(organisation, sandbox):
+def test_cooldown_shared_across_processes(organisation, sandbox):
     script = f"from polls.cooldown import Cooldown; Cooldown({organisation.pk}).start(300)"
     subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", script],

@@ -16,7 +16,7 @@ from django.core.management.base import CommandError
 from django.test import override_settings
 
 from polls.models import Organisation
-from tests.support import PROJECT_ROOT
+from tests.support import PROJECT_ROOT, free_port
 
 
 @override_settings(DEBUG=False)
@@ -38,12 +38,6 @@ def test_demo_stops_when_the_sandbox_port_is_taken(db):
     organisation = Organisation.objects.get()
     assert organisation.api_base_url == f"http://127.0.0.1:{port}/client/v4"
     assert authenticate(username="demo", password="demo").membership.organisation == organisation
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def port_is_open(port):

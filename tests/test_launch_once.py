@@ -37,7 +37,7 @@ def test_second_submit_returns_the_first_poll(organisation, moderator, sandbox):
     assert len(sandbox.api_requests("POST", "/poll")) == 1
 
 
-def test_double_submit_through_the_view_shows_the_first_result(moderator_client, sandbox):
+def test_view_double_submit_shows_first_poll(moderator_client, sandbox):
     meeting_id = sandbox.live_meeting_id()
     data = {"question": "Once?", "options": ["Yes", "No"], "launch_key": uuid.uuid4()}
     url = f"/meetings/{meeting_id}/polls/"

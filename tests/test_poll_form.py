@@ -121,7 +121,7 @@ def test_unbound_form_starts_with_two_empty_rows():
     assert PollForm().option_rows() == ["", ""]
 
 
-def test_option_differing_by_zero_width_space_is_a_duplicate():
+def test_zero_width_space_option_is_duplicate():
     form = bind(options=["Yes", "Yes\u200b", "No"])
 
     assert not form.is_valid()

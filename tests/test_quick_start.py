@@ -5,7 +5,7 @@ import subprocess
 from tests.support import PROJECT_ROOT
 
 
-def test_setup_without_a_new_enough_python_names_what_it_tried(tmp_path):
+def test_setup_names_pythons_it_tried(tmp_path):
     missing = tmp_path / "no-such-python"
     venv = tmp_path / "venv"
 

@@ -1,7 +1,6 @@
 """The RealtimeKit client against the sandbox over a real socket, with faults injected there."""
 
 import logging
-import socket
 
 import pytest
 
@@ -11,6 +10,7 @@ from tests.support import (
     SANDBOX_ACCOUNT_ID,
     SANDBOX_API_TOKEN,
     SANDBOX_APP_ID,
+    free_port,
 )
 
 MEETINGS_PATH = "/realtime/kit/.*/meetings$"
@@ -25,6 +25,17 @@ def make_client(base_url, *, token=SANDBOX_API_TOKEN, read_timeout=5.0, read_ret
         connect_timeout=1.0,
         read_timeout=read_timeout,
         read_retries=read_retries,
+    )
+
+
+def create_poll(client, sandbox):
+    """Create a plain two-option poll in the sandbox's first live meeting."""
+    return client.create_poll(
+        sandbox.live_meeting_id(),
+        question="Q?",
+        options=["A", "B"],
+        anonymous=False,
+        hide_votes=False,
     )
 
 
@@ -152,13 +163,7 @@ def test_create_poll_is_never_retried(client, sandbox):
     sandbox.add_fault(method="POST", path="/poll$", status=503, times=1)
 
     with pytest.raises(RealtimeKitError) as raised:
-        client.create_poll(
-            sandbox.live_meeting_id(),
-            question="Q?",
-            options=["A", "B"],
-            anonymous=False,
-            hide_votes=False,
-        )
+        create_poll(client, sandbox)
 
     assert raised.value.status == 503
     assert len(sandbox.api_requests("POST", "/poll")) == 1
@@ -208,13 +213,7 @@ def test_unreadable_2xx_to_create_poll_has_unknown_outcome(client, sandbox):
     sandbox.add_fault(method="POST", path="/poll$", status=201, body="<html>created</html>")
 
     with pytest.raises(RealtimeKitError) as raised:
-        client.create_poll(
-            sandbox.live_meeting_id(),
-            question="Q?",
-            options=["A", "B"],
-            anonymous=False,
-            hide_votes=False,
-        )
+        create_poll(client, sandbox)
 
     assert raised.value.outcome_unknown
     assert "may or may not" in raised.value.message
@@ -290,13 +289,7 @@ def test_create_poll_timeout_says_the_outcome_is_unknown(sandbox):
     sandbox.add_fault(method="POST", path="/poll$", delay_ms=1000)
 
     with pytest.raises(RealtimeKitError) as raised:
-        client.create_poll(
-            sandbox.live_meeting_id(),
-            question="Q?",
-            options=["A", "B"],
-            anonymous=False,
-            hide_votes=False,
-        )
+        create_poll(client, sandbox)
 
     assert "may or may not" in raised.value.message
     assert raised.value.outcome_unknown
@@ -304,9 +297,7 @@ def test_create_poll_timeout_says_the_outcome_is_unknown(sandbox):
 
 
 def test_connection_refused_names_the_host(db):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed_port = probe.getsockname()[1]
+    closed_port = free_port()
     client = make_client(f"http://127.0.0.1:{closed_port}/client/v4", read_retries=0)
 
     with pytest.raises(RealtimeKitError) as raised:

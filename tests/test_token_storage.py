@@ -49,7 +49,7 @@ def test_short_token_gets_no_characters_in_its_hint(db):
     assert organisation.api_token_hint == "…"
 
 
-def test_old_key_still_decrypts_after_a_new_key_comes_first(stored, settings):
+def test_old_key_decrypts_after_rotation(stored, settings):
     settings.TOKEN_ENCRYPTION_KEYS = [
         Fernet.generate_key().decode(),
         *settings.TOKEN_ENCRYPTION_KEYS,

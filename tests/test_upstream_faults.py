@@ -1,6 +1,6 @@
 """Every upstream fault, on every screen that calls Cloudflare.
 
-For each fault and screen: the moderator sees a short message naming the cause, the response is
+For each fault and screen: the moderator is shown a short message naming the cause, the response is
 never a 500, the log has one line with the upstream status and timing, nothing is half-stored,
 and the screen works again once the fault is gone.
 """
@@ -15,7 +15,7 @@ import pytest
 from django.urls import reverse
 
 from polls.models import Poll
-from tests.support import AUTHENTICATION_ERROR
+from tests.support import AUTHENTICATION_ERROR, free_port
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -28,7 +28,7 @@ def v4_error(code, message):
     return {**AUTHENTICATION_ERROR, "errors": [{"code": code, "message": message}]}
 
 
-# name: (fault fields, text the moderator sees, status in the log line)
+# name: (fault fields, text shown to the moderator, status in the log line)
 FAULTS = {
     "read timeout": ({"delay_ms": 600}, "did not respond within 0.3 s", "no response"),
     "body cut short": ({"cut": True}, "broke off", "no response"),
@@ -191,9 +191,7 @@ def test_not_found_on_screen(moderator_client, sandbox, caplog, screen):
 
 @pytest.fixture
 def closed_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    return free_port()
 
 
 @pytest.fixture

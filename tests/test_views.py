@@ -70,7 +70,7 @@ def test_meeting_list_second_page_has_the_rest(moderator_client, sandbox):
     assert 'rel="next"' not in content
 
 
-def test_meeting_list_page_past_the_end_links_to_the_first(moderator_client, sandbox):
+def test_meeting_list_past_last_page(moderator_client, sandbox):
     response = moderator_client.get(reverse("meeting_list"), {"page": 99})
 
     content = response.content.decode()
@@ -312,9 +312,7 @@ def test_launch_with_unknown_outcome_says_so(moderator_client, sandbox, settings
     assert len(sandbox.wait_for_requests(1, "POST", "/poll")) == 1
 
 
-def test_plain_launch_keeps_its_message_when_the_meeting_read_fails(
-    moderator_client, sandbox, settings
-):
+def test_plain_launch_message_survives_meeting_error(moderator_client, sandbox, settings):
     settings.REALTIMEKIT_READ_TIMEOUT = 0.2
     sandbox.add_fault(method="POST", path="/poll$", delay_ms=500)
     sandbox.add_fault(method="GET", path="/meetings/[^/]+$", status=502)

@@ -97,7 +97,7 @@ def test_cli_stops_cleanly_on_signal(launch_sandbox, stop_signal):
 
 
 def test_cli_stops_once_on_ctrl_c_then_sigterm(launch_sandbox):
-    # What `make demo` sees on Ctrl-C: SIGINT to the group, then SIGTERM from manage.py demo.
+    # What `make demo` receives on Ctrl-C: SIGINT to the group, then SIGTERM from manage.py demo.
     process, url, log_path = launch_sandbox()
     requests.get(f"{url}/sandbox/healthz", timeout=5)
 
