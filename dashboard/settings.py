@@ -92,6 +92,11 @@ TEMPLATES = [
 # An empty value, as `.env.example` ships it, means the default too.
 _DATABASE_URL = env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
 DATABASES = {"default": env.db_url_config(_DATABASE_URL)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Observers of one meeting write at the same moment. A deferred transaction that starts
+    # by reading fails at once with "database is locked" when another has begun writing;
+    # an immediate one waits for the write lock instead.
+    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 _REDIS_URL = env.str("REDIS_URL", default="")
@@ -191,6 +196,15 @@ CLOUDFLARE_API_BASE_URL = env.str(
     "CLOUDFLARE_API_BASE_URL", default="https://api.cloudflare.com/client/v4"
 )
 ORGANISATION_NAME = env.str("ORGANISATION_NAME", default="My organisation")
+
+# Live results: the preset that the first organisation's observers join with (later changed on
+# the Connection page), and the RealtimeKit browser SDK that observer pages load. No SDK URL
+# means live results are off. The official bundle, pinned to a version, is
+# https://cdn.jsdelivr.net/npm/@cloudflare/realtimekit@1.2.3/dist/browser.js; it connects to
+# Cloudflare's servers, which REALTIMEKIT_CSP_CONNECT_SRC must then list.
+REALTIMEKIT_OBSERVER_PRESET = env.str("REALTIMEKIT_OBSERVER_PRESET", default="")
+REALTIMEKIT_SDK_URL = env.str("REALTIMEKIT_SDK_URL", default="")
+REALTIMEKIT_CSP_CONNECT_SRC = env.list("REALTIMEKIT_CSP_CONNECT_SRC", default=[])
 
 # Upstream timeouts in seconds, and how often a failed read is tried again.
 REALTIMEKIT_CONNECT_TIMEOUT = env.float("REALTIMEKIT_CONNECT_TIMEOUT", default=3.05)

@@ -15,6 +15,9 @@ class Organisation(models.Model):
     # A masked form of the token that pages may show, such as `…8f3a`.
     api_token_hint = models.CharField(max_length=8, blank=True)
     api_base_url = models.URLField(default="https://api.cloudflare.com/client/v4")
+    # The preset that observer participants join with: it should make them hidden and let them
+    # view polls, which is how the dashboard reads live results.
+    observer_preset = models.CharField(max_length=100, blank=True)
 
     def __str__(self):
         return self.name
@@ -83,6 +86,14 @@ class Poll(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     launched_at = models.DateTimeField(auto_now_add=True)
+    # Who created the poll inside the meeting, as RealtimeKit reports it, for polls that
+    # someone other than the dashboard launched.
+    created_by = models.CharField(max_length=200, blank=True)
+    total_votes = models.PositiveIntegerField(default=0)
+    # Bumped by every recorded change of the counts, so a page can ask "anything new?" cheaply.
+    version = models.PositiveIntegerField(default=0)
+    # When an observer last reported a change of this poll.
+    results_updated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-launched_at", "-pk"]
@@ -106,6 +117,8 @@ class PollOption(models.Model):
     position = models.PositiveSmallIntegerField()
     text = models.CharField(max_length=255)
     count = models.PositiveIntegerField(default=0)
+    # [{"id": ..., "name": ...}] for each vote; always empty for an anonymous poll.
+    voters = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["position"]
@@ -115,3 +128,59 @@ class PollOption(models.Model):
 
     def __str__(self):
         return self.text
+
+
+class MeetingFeed(models.Model):
+    """What the observers of one meeting last reported: the dashboard's only sign that a
+    moderator page is open on the meeting and forwarding its polls."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    meeting_id = models.CharField(max_length=64)
+    # The live session the observers joined; polls they report without a launch belong to it.
+    session_id = models.CharField(max_length=64, blank=True)
+    last_reported_at = models.DateTimeField(null=True, blank=True)
+    # Set when an observer saw the session end; cleared when a new session is observed.
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "meeting_id"], name="unique_feed")
+        ]
+
+    def __str__(self):
+        return f"Feed of meeting {self.meeting_id}"
+
+
+class Observer(models.Model):
+    """The hidden participant through which one moderator's page watches one meeting.
+
+    It is minted once and reused, so reopening the page does not add participants to the
+    meeting; only its token is refreshed when RealtimeKit refuses it.
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    meeting_id = models.CharField(max_length=64)
+    participant_id = models.CharField(max_length=64)
+    # Encrypted like the API token: it lets its holder join the meeting.
+    token_encrypted = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    token_refreshed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "user", "meeting_id"], name="unique_observer"
+            )
+        ]
+
+    def __str__(self):
+        return f"Observer {self.participant_id} of meeting {self.meeting_id}"
+
+    @property
+    def token(self):
+        return decrypt_token(self.token_encrypted)
+
+    @token.setter
+    def token(self, token):
+        self.token_encrypted = encrypt_token(token)

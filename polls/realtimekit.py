@@ -155,6 +155,42 @@ class RealtimeKitClient:
             )
         return poll
 
+    def find_preset(self, name):
+        """Return the app's preset called `name` with its permissions, or None when none is.
+
+        The list gives only names and ids; the permissions come with the preset itself.
+        """
+        body = self.request("GET", f"{self.app_path}/presets", params={"search": name})
+        match = next(
+            (p for p in body.get("data") or [] if isinstance(p, dict) and p.get("name") == name),
+            None,
+        )
+        if match is None or not match.get("id"):
+            return None
+        return self.request("GET", f"{self.app_path}/presets/{match['id']}").get("data") or {}
+
+    def add_participant(self, meeting_id, *, custom_participant_id, preset_name, name):
+        """Add a participant to the meeting and return it, with the token it joins with."""
+        body = self.request(
+            "POST",
+            f"{self.app_path}/meetings/{meeting_id}/participants",
+            json={
+                "custom_participant_id": custom_participant_id,
+                "preset_name": preset_name,
+                "name": name,
+            },
+        )
+        return _with_token(body, "Cloudflare added the observer but returned no token.")
+
+    def refresh_participant_token(self, meeting_id, participant_id):
+        """Return a new token for the participant; Cloudflare answers 404 for one it forgot."""
+        body = self.request(
+            "POST", f"{self.app_path}/meetings/{meeting_id}/participants/{participant_id}/token"
+        )
+        return _with_token(body, "Cloudflare refreshed the observer's token but returned none.")[
+            "token"
+        ]
+
     def verify_token(self):
         """Return the token's status from Cloudflare's token check: active, disabled or expired.
 
@@ -208,6 +244,13 @@ class RealtimeKitClient:
         if failure:
             raise failure
         return body
+
+
+def _with_token(body, message):
+    data = body.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("token"), str) or not data["token"]:
+        raise RealtimeKitError(f"{message} Try again in a moment.", status=200)
+    return data
 
 
 def _thread_session():

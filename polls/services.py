@@ -123,13 +123,37 @@ def _record_failed_launch(poll, error):
 
 @transaction.atomic
 def _confirm_launch(poll, upstream):
+    # An observer page can report the new poll before Cloudflare's response arrives here, and
+    # record it as someone else's poll. The launch takes that row's place and keeps its counts.
+    observed = (
+        Poll.objects.select_for_update()
+        .filter(organisation_id=poll.organisation_id, upstream_id=upstream["id"])
+        .exclude(pk=poll.pk)
+        .first()
+    )
+    if observed is not None:
+        counts = list(observed.options.values_list("count", "voters"))
+        observed.delete()
     poll.upstream_id = upstream["id"]
     poll.status = Poll.Status.LAUNCHED
     poll.question = upstream.get("question", poll.question)
     poll.anonymous = bool(upstream.get("anonymous"))
     poll.hide_votes = bool(upstream.get("hide_votes"))
+    if observed is not None:
+        poll.total_votes = observed.total_votes
+        poll.version = observed.version
+        poll.results_updated_at = observed.results_updated_at
+        upstream = {**upstream, "options": _with_counts(upstream.get("options") or [], counts)}
     poll.save()
     _replace_options(poll, upstream.get("options") or [])
+
+
+def _with_counts(options, counts):
+    counted = [
+        {**option, "count": count, "votes": voters}
+        for option, (count, voters) in zip(options, counts, strict=False)
+    ]
+    return counted + options[len(counted) :]
 
 
 def _replace_options(poll, options):
@@ -140,6 +164,7 @@ def _replace_options(poll, options):
             position=position,
             text=option.get("text", ""),
             count=option.get("count") or 0,
+            voters=[] if poll.anonymous else list(option.get("votes") or []),
         )
         for position, option in enumerate(options)
     )

@@ -33,6 +33,7 @@ def create_organisation_from_environment(verbosity=1, **kwargs):
         app_id=settings.REALTIMEKIT_APP_ID,
         api_token=settings.CLOUDFLARE_API_TOKEN,
         api_base_url=settings.CLOUDFLARE_API_BASE_URL,
+        observer_preset=settings.REALTIMEKIT_OBSERVER_PRESET,
     )
     logger.info(
         "Created organisation %r for account %s", organisation.name, organisation.account_id

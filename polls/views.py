@@ -1,9 +1,10 @@
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from polls import selectors, services
+from polls import observer, selectors, services
 from polls.access import member_required
 from polls.forms import MAX_OPTIONS, OPTION_MAX_LENGTH, QUESTION_MAX_LENGTH, PollForm
+from polls.live_views import poll_context, poll_list_context
 from polls.models import Membership, Poll
 from polls.realtimekit import RealtimeKitError
 
@@ -86,11 +87,26 @@ def launch(request, organisation, meeting_id):
 @member_required()
 def poll_detail(request, organisation, pk):
     poll = get_object_or_404(
-        Poll.objects.select_related("launched_by").prefetch_related("options"),
+        Poll.objects.select_related("launched_by", "organisation").prefetch_related("options"),
         pk=pk,
         organisation=organisation,
     )
-    return render(request, "poll_detail.html", {"poll": poll})
+    # Only the live session's polls can change, and only then is an observer worth starting.
+    try:
+        session = selectors.get_live_session(organisation=organisation, meeting_id=poll.meeting_id)
+    except RealtimeKitError as error:
+        session, session_error = None, error
+    else:
+        session, session_error = session.value, None
+    live_session_id = session.get("id") if session else None
+    context = {
+        **poll_context(poll, live_session_id),
+        "session_error": session_error,
+        "can_export": request.user.membership.allows(Membership.Role.HOST),
+    }
+    if live_session_id and poll.session_id == live_session_id:
+        context["observer"] = _observer_context(organisation, poll.meeting_id)
+    return _with_observer_csp(render(request, "poll_detail.html", context), context)
 
 
 def _render_launcher(request, organisation, meeting_id, form, *, status, error=None):
@@ -106,10 +122,14 @@ def _render_launcher(request, organisation, meeting_id, form, *, status, error=N
 def _render_launch_result(request, organisation, meeting_id, form, *, status=200, **outcome):
     """Render the launcher and, out of band, the poll list: a failed launch can leave a poll
     behind too, marked unconfirmed."""
+    # A launch needs a live session, so the list keeps refreshing; it stops on its own once
+    # the observers report that the session has ended.
+    session_id = getattr(outcome.get("launched"), "session_id", None) or request.POST.get(
+        "live_session", ""
+    )
     context = {
-        "meeting_id": meeting_id,
         "form": form,
-        "polls": selectors.polls_for_meeting(organisation=organisation, meeting_id=meeting_id),
+        **poll_list_context(organisation, meeting_id, session_id[:64] or None),
         **outcome,
         **_form_limits(),
     }
@@ -117,19 +137,43 @@ def _render_launch_result(request, organisation, meeting_id, form, *, status=200
 
 
 def _render_meeting(request, organisation, meeting_id, form, *, launch_error=None, status=200):
+    found = _meeting_and_session(organisation, meeting_id)
+    live_session_id = found["session"].get("id") if found["session"] else None
     context = {
-        "meeting_id": meeting_id,
         "form": form,
         "launch_error": launch_error,
         "can_launch": request.user.membership.allows(Membership.Role.HOST),
-        "polls": selectors.polls_for_meeting(organisation=organisation, meeting_id=meeting_id),
+        "can_export": request.user.membership.allows(Membership.Role.HOST),
+        **poll_list_context(organisation, meeting_id, live_session_id),
         **_form_limits(),
-        **_meeting_and_session(organisation, meeting_id),
+        **found,
     }
+    if live_session_id:
+        context["observer"] = _observer_context(organisation, meeting_id)
     # A launch's own status wins: the meeting read failing too must not hide what the launch did.
     if context["meeting_error"] and not launch_error:
         status = 404 if context["meeting_error"].status == 404 else 502
-    return render(request, "meeting_detail.html", context, status=status)
+    response = render(request, "meeting_detail.html", context, status=status)
+    return _with_observer_csp(response, context)
+
+
+def _observer_context(organisation, meeting_id):
+    """What the page needs to start the observer, or the reason it cannot."""
+    problem = ""
+    if not observer.sdk_url():
+        problem = "Live results are off on this server: REALTIMEKIT_SDK_URL is not set."
+    else:
+        try:
+            problem = observer.check_preset(organisation).problem
+        except RealtimeKitError as error:
+            problem = f"Could not check the observer preset, so live results are off. {error}"
+    return {"problem": problem, "sdk_url": observer.sdk_url(), "meeting_id": meeting_id}
+
+
+def _with_observer_csp(response, context):
+    if context.get("observer") and not context["observer"]["problem"]:
+        response._csp_config = observer.page_csp()
+    return response
 
 
 def _meeting_and_session(organisation, meeting_id):

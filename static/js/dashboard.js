@@ -1,5 +1,6 @@
-// Adds and removes option rows in the poll form, and keeps the meeting search box in step with
-// the address bar. Without JavaScript both forms still work as plain forms.
+// Adds and removes option rows in the poll form, keeps the meeting search box in step with the
+// address bar, and holds back live refreshes in hidden tabs. Without JavaScript both forms
+// still work as plain forms.
 (function () {
   "use strict";
 
@@ -61,6 +62,13 @@
     var search = document.getElementById("search-input");
     if (search) {
       search.value = new URLSearchParams(window.location.search).get("q") || "";
+    }
+  });
+
+  // Live results refresh every second, but only while someone can see them.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (document.hidden && event.detail.elt.hasAttribute("data-live")) {
+      event.preventDefault();
     }
   });
 

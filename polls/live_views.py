@@ -1,0 +1,146 @@
+"""Live results: the observer's token, the updates it forwards, the refreshing fragments and
+the exports."""
+
+import json
+
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from polls import exports, live, observer, snapshots
+from polls.access import member_required
+from polls.feed import MAX_BODY_BYTES, FeedError, parse_update, too_large
+from polls.models import Membership, Poll
+from polls.realtimekit import RealtimeKitError
+from polls.selectors import polls_for_meeting
+
+SESSION_ID_MAX_LENGTH = 64
+
+
+@never_cache
+@require_POST
+@member_required()
+def observer_token(request, organisation, meeting_id):
+    try:
+        token = observer.observer_token(
+            organisation=organisation,
+            user=request.user,
+            meeting_id=meeting_id,
+            refresh=request.POST.get("refresh") == "1",
+        )
+    except observer.ObserverUnavailable as error:
+        return JsonResponse({"error": error.message}, status=409)
+    except RealtimeKitError as error:
+        status = 503 if error.status == 429 else 502
+        return JsonResponse(
+            {"error": error.message, "retry_after": error.retry_after}, status=status
+        )
+    return JsonResponse({"token": token})
+
+
+@require_POST
+@member_required()
+def sync(request, organisation, meeting_id):
+    try:
+        update = parse_update(_json_body(request))
+        changed = snapshots.record_update(
+            organisation=organisation, meeting_id=meeting_id, update=update
+        )
+    except FeedError as error:
+        return JsonResponse({"error": error.message}, status=error.status)
+    return JsonResponse({"changed": changed})
+
+
+@require_GET
+@member_required()
+def meeting_polls(request, organisation, meeting_id):
+    context = poll_list_context(organisation, meeting_id, _session_param(request))
+    if context["refresh"] and request.GET.get("seen") == context["seen"]:
+        return HttpResponse(status=204)
+    return render(request, "meeting_detail.html#poll-list", context)
+
+
+@require_GET
+@member_required()
+def poll_results(request, organisation, pk):
+    poll = _poll(organisation, pk)
+    context = poll_context(poll, _session_param(request))
+    if context["refresh"] and request.GET.get("seen") == context["seen"]:
+        return HttpResponse(status=204)
+    return render(request, "poll_card.html#results", context)
+
+
+@require_GET
+@member_required(Membership.Role.HOST)
+def export_csv(request, organisation, pk):
+    poll = _poll(organisation, pk)
+    response = HttpResponse(exports.as_csv(poll), content_type="text/csv; charset=utf-8")
+    return _attachment(response, exports.filename(poll, "csv"))
+
+
+@require_GET
+@member_required(Membership.Role.HOST)
+def export_json(request, organisation, pk):
+    poll = _poll(organisation, pk)
+    body = json.dumps(exports.as_json(poll), ensure_ascii=False, indent=2)
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    return _attachment(response, exports.filename(poll, "json"))
+
+
+def poll_list_context(organisation, meeting_id, live_session_id):
+    """The meeting's polls with their freshness, and whether and how the list refreshes."""
+    polls = list(polls_for_meeting(organisation=organisation, meeting_id=meeting_id))
+    fresh = live.annotate(polls, live.feed_for(organisation, meeting_id), live_session_id)
+    return {
+        "meeting_id": meeting_id,
+        "polls": polls,
+        "live_session_id": live_session_id,
+        "refresh": not fresh.final,
+        "seen": live.list_token(polls, fresh),
+    }
+
+
+def poll_context(poll, live_session_id):
+    live.annotate([poll], live.feed_for(poll.organisation, poll.meeting_id), live_session_id)
+    return {
+        "poll": poll,
+        "standalone": True,
+        "live_session_id": live_session_id,
+        "refresh": not poll.freshness.final,
+        "seen": live.poll_token(poll, poll.freshness),
+    }
+
+
+def _poll(organisation, pk):
+    return get_object_or_404(
+        Poll.objects.select_related("launched_by", "organisation").prefetch_related("options"),
+        pk=pk,
+        organisation=organisation,
+    )
+
+
+def _session_param(request):
+    session_id = request.GET.get("session", "")
+    return session_id if 0 < len(session_id) <= SESSION_ID_MAX_LENGTH else None
+
+
+def _json_body(request):
+    """Read the body of a JSON request up to the feed's limit, which is above Django's own."""
+    if request.content_type != "application/json":
+        raise FeedError("Send the update as application/json.", 415)
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise FeedError("The Content-Length header is not a number.") from None
+    if declared > MAX_BODY_BYTES:
+        raise too_large(declared)
+    body = request.read(MAX_BODY_BYTES + 1)
+    if len(body) > MAX_BODY_BYTES:
+        raise too_large(len(body))
+    return body
+
+
+def _attachment(response, filename):
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

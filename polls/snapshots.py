@@ -1,0 +1,135 @@
+"""Recording what observer pages report: the dashboard's lasting record of a meeting's polls.
+
+Several moderators may forward the same meeting at once, and their updates can arrive in any
+order. Votes in RealtimeKit are only ever added, so a poll's total is its age: an update with no
+more votes than the stored one is older or the same, and is dropped.
+"""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from polls.feed import FeedError
+from polls.models import MeetingFeed, Poll, PollOption
+
+
+@transaction.atomic
+def record_update(*, organisation, meeting_id, update):
+    """Record a parsed FeedUpdate from one observer and return how many polls changed.
+
+    Raises FeedError, and records nothing, when a poll's options differ from the stored ones.
+    """
+    now = timezone.now()
+    feed = _note_report(organisation, meeting_id, now, ended=update.ended)
+    changed = 0
+    for snapshot in update.polls:
+        if record_poll_snapshot(
+            organisation=organisation,
+            meeting_id=meeting_id,
+            snapshot=snapshot,
+            session_id=feed.session_id,
+            reported_at=now,
+        ):
+            changed += 1
+    return changed
+
+
+def record_poll_snapshot(*, organisation, meeting_id, snapshot, session_id, reported_at):
+    """Store one poll as an observer saw it; return True when the stored counts moved forward.
+
+    An unknown poll is matched to an unconfirmed launch with the same question and options,
+    which confirms that launch; otherwise it was created in the meeting by someone else and is
+    added. Raises FeedError when the poll is known with other options.
+    """
+    with transaction.atomic():
+        poll, created = _find_or_add(organisation, meeting_id, snapshot, session_id)
+        options = list(poll.options.all())
+        if [option.text for option in options] != [option.text for option in snapshot.options]:
+            raise FeedError(
+                f"Poll {snapshot.id} is recorded with other options than the update has.", 422
+            )
+        if not created and snapshot.total_votes <= poll.total_votes:
+            return False
+        _store_counts(poll, options, snapshot, reported_at)
+        return True
+
+
+def _note_report(organisation, meeting_id, now, *, ended):
+    feed, _ = MeetingFeed.objects.select_for_update().get_or_create(
+        organisation=organisation, meeting_id=meeting_id
+    )
+    feed.last_reported_at = now
+    if ended and feed.ended_at is None:
+        feed.ended_at = now
+    feed.save(update_fields=["last_reported_at", "ended_at"])
+    return feed
+
+
+def _find_or_add(organisation, meeting_id, snapshot, session_id):
+    """Return the locked poll for the snapshot and whether it was added just now."""
+    known = Poll.objects.select_for_update().filter(
+        organisation=organisation, upstream_id=snapshot.id
+    )
+    poll = known.first()
+    if poll is not None:
+        if poll.meeting_id != meeting_id:
+            raise FeedError(f"Poll {snapshot.id} belongs to another meeting.", 422)
+        return poll, False
+
+    poll = _claim_unconfirmed(organisation, meeting_id, snapshot)
+    if poll is not None:
+        return poll, False
+    try:
+        with transaction.atomic():
+            return _add_observed(organisation, meeting_id, snapshot, session_id), True
+    except IntegrityError:
+        # Another observer added it a moment ago; its row is the one to update.
+        return known.get(), False
+
+
+def _claim_unconfirmed(organisation, meeting_id, snapshot):
+    """Return the oldest unconfirmed launch that this poll is, now marked launched, or None."""
+    candidates = Poll.objects.select_for_update().filter(
+        organisation=organisation,
+        meeting_id=meeting_id,
+        status=Poll.Status.UNCONFIRMED,
+        upstream_id="",
+        question=snapshot.question,
+    )
+    texts = [option.text for option in snapshot.options]
+    for poll in candidates.order_by("launched_at", "pk").prefetch_related("options"):
+        if [option.text for option in poll.options.all()] == texts:
+            poll.upstream_id = snapshot.id
+            poll.status = Poll.Status.LAUNCHED
+            poll.save(update_fields=["upstream_id", "status"])
+            return poll
+    return None
+
+
+def _add_observed(organisation, meeting_id, snapshot, session_id):
+    poll = Poll.objects.create(
+        organisation=organisation,
+        meeting_id=meeting_id,
+        session_id=session_id,
+        upstream_id=snapshot.id,
+        status=Poll.Status.LAUNCHED,
+        question=snapshot.question,
+        anonymous=snapshot.anonymous,
+        hide_votes=snapshot.hide_votes,
+        created_by=snapshot.created_by,
+    )
+    PollOption.objects.bulk_create(
+        PollOption(poll=poll, position=position, text=option.text)
+        for position, option in enumerate(snapshot.options)
+    )
+    return poll
+
+
+def _store_counts(poll, options, snapshot, reported_at):
+    for option, seen in zip(options, snapshot.options, strict=True):
+        option.count = seen.count
+        option.voters = [] if poll.anonymous else list(seen.voters)
+    PollOption.objects.bulk_update(options, ["count", "voters"])
+    poll.total_votes = snapshot.total_votes
+    poll.version += 1
+    poll.results_updated_at = reported_at
+    poll.save(update_fields=["total_votes", "version", "results_updated_at"])

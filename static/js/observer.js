@@ -1,0 +1,232 @@
+// Joins the meeting as this page's hidden observer through RealtimeKit's browser SDK, and
+// forwards every poll update to the dashboard, which keeps the only lasting record of them.
+// Cloudflare offers no other way to read poll results: see polls/observer.py.
+(function () {
+  "use strict";
+
+  var status = document.getElementById("observer");
+  if (!status) {
+    return;
+  }
+  var config = status.dataset;
+  // Bursts of votes are merged: at most one post in this time, always with the latest state.
+  var SEND_INTERVAL_MS = 300;
+  // Sent even without a change, so other pages can tell that this one is still watching.
+  var HEARTBEAT_MS = 5000;
+  var RETRY_DELAYS_MS = [1000, 2000, 5000, 10000, 30000];
+
+  var meeting = null;
+  var latest = null;
+  var ended = false;
+  var closing = false;
+  var sending = false;
+  var sendAgain = false;
+  var lastSentAt = 0;
+  var sendTimer = null;
+  var heartbeatTimer = null;
+  var failures = 0;
+
+  function say(text) {
+    status.textContent = "Live results: " + text;
+  }
+
+  function loadSdk() {
+    if (window.RealtimeKitClient) {
+      return Promise.resolve();
+    }
+    return new Promise(function (resolve, reject) {
+      var script = document.createElement("script");
+      script.src = config.sdkUrl;
+      script.onload = resolve;
+      script.onerror = function () {
+        reject(new Error("could not load the RealtimeKit SDK"));
+      };
+      document.head.appendChild(script);
+    });
+  }
+
+  function post(url, contentType, body, keepalive) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      keepalive: Boolean(keepalive),
+      headers: { "Content-Type": contentType, "X-CSRFToken": config.csrfToken },
+      body: body,
+    });
+  }
+
+  function fetchToken(refresh) {
+    var body = refresh ? "refresh=1" : "";
+    return post(config.tokenUrl, "application/x-www-form-urlencoded", body).then(function (response) {
+      return response.json().then(function (data) {
+        if (response.ok) {
+          return data.token;
+        }
+        var error = new Error(data.error || "the dashboard answered HTTP " + response.status);
+        // 409: the preset is unfit or nobody is in the meeting; retrying will not help.
+        error.final = response.status === 409;
+        error.retryAfter = data.retry_after;
+        throw error;
+      });
+    });
+  }
+
+  function join(token) {
+    return window.RealtimeKitClient.init({
+      authToken: token,
+      defaults: { audio: false, video: false },
+    }).then(function (joined) {
+      return joined.join().then(function () {
+        return joined;
+      });
+    }).catch(function (error) {
+      // A refused or expired token fails here too, so the next attempt asks for a new one.
+      error.atJoin = true;
+      throw error;
+    });
+  }
+
+  function connect(refreshToken) {
+    if (closing) {
+      return;
+    }
+    say("connecting…");
+    loadSdk()
+      .then(function () { return fetchToken(refreshToken); })
+      .then(join)
+      .then(watch)
+      .catch(function (error) {
+        if (error.final) {
+          say(error.message);
+        } else {
+          retry(error);
+        }
+      });
+  }
+
+  function retry(error) {
+    failures += 1;
+    var delay = RETRY_DELAYS_MS[Math.min(failures, RETRY_DELAYS_MS.length) - 1];
+    if (error.retryAfter) {
+      delay = Math.max(delay, error.retryAfter * 1000);
+    }
+    say("not connected (" + error.message + "); trying again in " + Math.round(delay / 1000) + " s.");
+    setTimeout(function () { connect(Boolean(error.atJoin)); }, delay);
+  }
+
+  function watch(joined) {
+    meeting = joined;
+    failures = 0;
+    meeting.polls.on("pollsUpdate", function (update) {
+      queue((update && update.polls) || meeting.polls.items);
+    });
+    meeting.self.on("roomLeft", function (event) {
+      left(joined, (event && event.state) || "disconnected");
+    });
+    say("on. This page forwards votes to the dashboard while it is open.");
+    queue(meeting.polls.items);
+    heartbeatTimer = setInterval(function () {
+      if (latest && !sending) {
+        send();
+      }
+    }, HEARTBEAT_MS);
+  }
+
+  function left(joined, state) {
+    if (joined !== meeting) {
+      return;
+    }
+    meeting = null;
+    clearInterval(heartbeatTimer);
+    if (state === "ended") {
+      ended = true;
+      say("the session has ended. The final results are saved.");
+      queue(latest || []);
+    } else if (!closing) {
+      retry(new Error("the connection to the meeting dropped"));
+    }
+  }
+
+  function queue(polls) {
+    latest = polls;
+    if (sending) {
+      sendAgain = true;
+      return;
+    }
+    clearTimeout(sendTimer);
+    sendTimer = setTimeout(send, Math.max(0, lastSentAt + SEND_INTERVAL_MS - Date.now()));
+  }
+
+  function send() {
+    sending = true;
+    lastSentAt = Date.now();
+    var body = JSON.stringify({ polls: latest.map(toUpdate), ended: ended });
+    post(config.syncUrl, "application/json", body, closing && body.length < 60000)
+      .then(function (response) {
+        if (response.status === 403) {
+          stop("stopped: you are signed out or lost access. Reload the page.");
+        } else if (!response.ok && response.status < 500) {
+          return response.json().then(function (data) {
+            say("an update was refused: " + (data.error || "HTTP " + response.status));
+          });
+        }
+      })
+      .catch(function () {
+        // The dashboard is unreachable for now; the next update or heartbeat tries again.
+      })
+      .then(function () {
+        sending = false;
+        if (sendAgain) {
+          sendAgain = false;
+          queue(latest);
+        }
+      });
+  }
+
+  function stop(message) {
+    closing = true;
+    clearInterval(heartbeatTimer);
+    say(message);
+    if (meeting) {
+      meeting.leave();
+    }
+  }
+
+  // The shape the dashboard records (see polls/feed.py), from a poll as the SDK reports it.
+  function toUpdate(poll) {
+    var anonymous = Boolean(poll.anonymous);
+    return {
+      id: String(poll.id),
+      question: String(poll.question || ""),
+      anonymous: anonymous,
+      hide_votes: Boolean(poll.hideVotes),
+      created_by: String(poll.createdBy || ""),
+      options: (poll.options || []).map(function (option) {
+        var voters = anonymous ? [] : (option.votes || []).map(function (vote) {
+          return { id: String(vote.id), name: String(vote.name || "") };
+        });
+        return {
+          text: String(option.text || ""),
+          count: Math.max(Math.round(Number(option.count) || 0), voters.length),
+          voters: voters,
+        };
+      }),
+    };
+  }
+
+  window.addEventListener("pagehide", function () {
+    closing = true;
+    if (meeting) {
+      meeting.leave();
+    }
+  });
+  // A page restored from the back-forward cache left the meeting when it was hidden.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) {
+      closing = false;
+      connect(false);
+    }
+  });
+
+  connect(false);
+})();
