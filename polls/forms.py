@@ -135,6 +135,17 @@ class ConnectionForm(forms.Form):
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
         help_text="Leave empty to keep the current token.",
     )
+    observer_preset = forms.RegexField(
+        label="Observer preset",
+        regex=r"^[A-Za-z0-9_. -]{1,100}$",
+        required=False,
+        help_text=(
+            "The RealtimeKit preset that moderator pages join meetings with to read live "
+            "results. It needs “hidden participant” and “polls: can view”. Empty turns live "
+            "results off."
+        ),
+        error_messages={"invalid": "A preset name is letters, digits, spaces, '.', '-' and '_'."},
+    )
 
     def clean_api_base_url(self):
         url = self.cleaned_data["api_base_url"].rstrip("/")

@@ -8,7 +8,9 @@ from polls.realtimekit import RealtimeKitError
 from polls.services import client_for
 
 
-def save_connection(*, organisation, name, account_id, app_id, api_base_url, api_token):
+def save_connection(
+    *, organisation, name, account_id, app_id, api_base_url, api_token, observer_preset=""
+):
     """Check the connection against Cloudflare, then save it; a blank token keeps the current one.
 
     Raises RealtimeKitError, and saves nothing, when Cloudflare rejects the token or the token
@@ -20,6 +22,7 @@ def save_connection(*, organisation, name, account_id, app_id, api_base_url, api
     organisation.account_id = account_id
     organisation.app_id = app_id
     organisation.api_base_url = api_base_url
+    organisation.observer_preset = observer_preset
     client = client_for(organisation, api_token=api_token or None)
 
     status = client.verify_token()

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from polls import organisations
+from polls import observer, organisations
 from polls.access import member_required
 from polls.forms import AddMemberForm, ConnectionForm, RoleForm
 from polls.models import Membership
@@ -18,7 +18,9 @@ ADMIN = Membership.Role.ADMIN
 def connection(request, organisation):
     if request.method == "GET":
         form = ConnectionForm(initial=_connection_fields(organisation))
-        return _render_connection(request, organisation, form)
+        return _render_connection(
+            request, organisation, form, preset_problem=_preset_problem(organisation)
+        )
 
     form = ConnectionForm(request.POST)
     if not form.is_valid():
@@ -28,6 +30,7 @@ def connection(request, organisation):
     except RealtimeKitError as error:
         return _render_connection(request, organisation, form, error=error, status=422)
 
+    observer.forget_preset_check(organisation)
     messages.success(request, "Connection saved: Cloudflare accepted the token for this app.")
     return redirect("connection_settings")
 
@@ -69,9 +72,23 @@ def change_member(request, organisation, pk):
     return redirect("members")
 
 
-def _render_connection(request, organisation, form, *, error=None, status=200):
-    context = {"organisation": organisation, "form": form, "error": error}
+def _render_connection(request, organisation, form, *, error=None, status=200, preset_problem=None):
+    # The preset is checked only when the page is opened: a form sent back with errors must
+    # not cause calls to Cloudflare.
+    context = {
+        "organisation": organisation,
+        "form": form,
+        "error": error,
+        "preset_problem": preset_problem,
+    }
     return render(request, "connection_settings.html", context, status=status)
+
+
+def _preset_problem(organisation):
+    try:
+        return observer.check_preset(organisation).problem
+    except RealtimeKitError as error:
+        return f"Could not check the observer preset. {error}"
 
 
 def _render_members(request, organisation, form, *, status=200):
@@ -86,4 +103,5 @@ def _connection_fields(organisation):
         "account_id": organisation.account_id,
         "app_id": organisation.app_id,
         "api_base_url": organisation.api_base_url,
+        "observer_preset": organisation.observer_preset,
     }

@@ -44,6 +44,7 @@ def organisation(db, sandbox):
         app_id=SANDBOX_APP_ID,
         api_token=SANDBOX_API_TOKEN,
         api_base_url=sandbox.api_url,
+        observer_preset="observer",
     )
 
 

@@ -213,3 +213,99 @@ def test_only_our_admins_change_the_connection(as_user, user, organisation, sand
     organisation.refresh_from_db()
     assert response.status_code in (403, 422)
     assert organisation.name == "Northwind Webinars"
+
+
+EXPECTED_RESULTS = {
+    "anonymous": 302,
+    "loner": 403,
+    "stranger": 404,
+    "viewer": 200,
+    "moderator": 200,
+    "admin": 200,
+}
+EXPECTED_EXPORT = {**EXPECTED_RESULTS, "viewer": 403}
+SIGNED_IN_MEMBERS = {"viewer", "moderator", "admin"}
+
+
+@pytest.mark.parametrize("user", USERS)
+def test_results_fragment_access(as_user, user, our_poll):
+    response = as_user(user).get(reverse("poll_results", args=[our_poll.pk]), **HTMX)
+
+    if user == "anonymous":
+        # htmx is told to load the login page as a whole page.
+        assert response.status_code == 200
+        assert response["HX-Redirect"].startswith(reverse("login"))
+    else:
+        assert response.status_code == EXPECTED_RESULTS[user]
+    assert ("Yes" in response.content.decode()) == (EXPECTED_RESULTS[user] == 200)
+
+
+@pytest.mark.parametrize("url_name", ["poll_export_csv", "poll_export_json"])
+@pytest.mark.parametrize("user", USERS)
+def test_export_access(as_user, user, url_name, our_poll):
+    response = as_user(user).get(reverse(url_name, args=[our_poll.pk]))
+
+    if user == "anonymous":
+        assert_sent_to_login(response)
+    else:
+        assert response.status_code == EXPECTED_EXPORT[user]
+    assert ("Secret roadmap" in response.content.decode()) == (EXPECTED_EXPORT[user] == 200)
+
+
+EXPECTED_MEETING_POLLS = {**EXPECTED_RESULTS, "stranger": 200}
+
+
+@pytest.mark.parametrize("user", USERS)
+def test_meeting_polls_fragment_access(as_user, user, our_poll):
+    url = reverse("meeting_polls", args=[our_poll.meeting_id])
+
+    response = as_user(user).get(url)
+
+    if user == "anonymous":
+        assert_sent_to_login(response)
+    else:
+        assert response.status_code == EXPECTED_MEETING_POLLS[user]
+    # The stranger sees its own organisation's polls of that meeting id: none.
+    assert ("Secret roadmap" in response.content.decode()) == (user in SIGNED_IN_MEMBERS)
+
+
+@pytest.mark.parametrize("user", USERS)
+def test_sync_access(as_user, user, organisation, our_poll):
+    body = {
+        "polls": [
+            {
+                "id": our_poll.upstream_id,
+                "question": our_poll.question,
+                "anonymous": False,
+                "hide_votes": False,
+                "created_by": "",
+                "options": [{"text": "Yes", "count": 7, "voters": []}],
+            }
+        ]
+    }
+
+    response = as_user(user).post(
+        reverse("sync_polls", args=[our_poll.meeting_id]),
+        data=body,
+        content_type="application/json",
+    )
+
+    our_poll.refresh_from_db()
+    expected = {"anonymous": 302, "loner": 403}.get(user, 200)
+    assert response.status_code == expected
+    # Every member forwards what their own page sees, viewers included. A stranger's update
+    # lands in the stranger's own organisation and never touches ours.
+    assert our_poll.total_votes == (7 if user in SIGNED_IN_MEMBERS else 0)
+
+
+@pytest.mark.parametrize("user", USERS)
+def test_observer_token_access(as_user, user, our_poll, sandbox):
+    response = as_user(user).post(reverse("observer_token", args=[our_poll.meeting_id]))
+
+    expected = {"anonymous": 302, "loner": 403, "stranger": 409}.get(user, 200)
+    assert response.status_code == expected
+    if user == "stranger":
+        # The stranger's organisation has no observer preset, and never gets a token for ours.
+        assert "No observer preset" in response.json()["error"]
+    participants = sandbox.meeting(our_poll.meeting_id)["participants"]
+    assert len(participants) == (1 if expected == 200 else 0)

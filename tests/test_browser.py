@@ -174,3 +174,59 @@ def test_admin_pages_work_without_console_errors(page, organisation, transaction
     expect(page.get_by_role("status")).to_contain_text("watcher is now host")
     assert Membership.objects.get(user=viewer).role == "host"
     assert page.console_errors == []
+
+
+@pytest.fixture
+def live_results(settings, sandbox):
+    settings.REALTIMEKIT_SDK_URL = f"{sandbox.url}/sandbox/sdk.js"
+
+
+def vote(sandbox, meeting_id, poll_id, option, voter):
+    sandbox.control(
+        "POST",
+        f"/meetings/{meeting_id}/polls/{poll_id}/votes",
+        json={"option": option, "voter_id": voter, "voter_name": voter.title()},
+    )
+
+
+def test_votes_show_up_live_and_stay_after_the_session(signed_in, sandbox, live_results, browser):
+    page = signed_in
+    meeting_id = sandbox.live_meeting_id()
+    page.goto(f"/meetings/{meeting_id}/")
+    expect(page.locator("#observer")).to_contain_text("Live results: on")
+    page.evaluate("window.marker = 'same page'")
+    page.get_by_label("Question").fill("Lunch?")
+    page.get_by_label("Option 1", exact=True).fill("Soup")
+    page.get_by_label("Option 2", exact=True).fill("Salad")
+    page.get_by_role("button", name="Launch poll").click()
+    card = page.locator("#poll-list .poll-card").first
+    expect(card).to_contain_text("0 votes in total")
+    poll_id = sandbox.meeting(meeting_id)["polls"][0]["id"]
+
+    vote(sandbox, meeting_id, poll_id, 0, "ana")
+    expect(card).to_contain_text("1 vote in total", timeout=2000)
+    vote(sandbox, meeting_id, poll_id, 1, "bo")
+    vote(sandbox, meeting_id, poll_id, 1, "cy")
+    expect(card).to_contain_text("3 votes in total", timeout=2000)
+    expect(card.locator(".poll-option").nth(1)).to_contain_text("2 votes · 67%")
+
+    second = browser.new_context(base_url=page.url).new_page()
+    log_in(second, "host", "a long passphrase")
+    second.goto(f"/polls/{Poll.objects.get(upstream_id=poll_id).pk}/")
+    expect(second.locator(".poll-results")).to_contain_text("3 votes in total")
+
+    sandbox.control("DELETE", f"/meetings/{meeting_id}/session")
+    expect(card).to_contain_text("Session ended · final results", timeout=5000)
+    expect(page.locator("#poll-list")).not_to_have_attribute("hx-trigger", "every 1s")
+    expect(second.locator(".poll-results")).to_contain_text("Session ended", timeout=5000)
+    assert page.evaluate("window.marker") == "same page"
+    assert page.console_errors == []
+
+    page.reload()
+    expect(page.locator("#poll-list .poll-card").first).to_contain_text("3 votes in total")
+    export = page.request.get(f"/polls/{Poll.objects.get(upstream_id=poll_id).pk}/export.csv")
+    assert export.text().splitlines()[1:] == [
+        "Lunch?,Soup,1,33,Ana",
+        "Lunch?,Salad,2,67,Bo; Cy",
+    ]
+    second.context.close()

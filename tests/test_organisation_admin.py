@@ -122,6 +122,34 @@ def test_token_with_a_line_break_is_refused(admin_client, organisation, sandbox)
     assert sandbox.api_requests() == []
 
 
+def test_connection_page_says_whether_live_results_can_start(admin_client, organisation):
+    response = admin_client.get(reverse("connection_settings"))
+
+    content = response.content.decode()
+    assert 'value="observer"' in content
+    assert "Live results can start: the observer preset “observer”" in content
+
+
+def test_admin_picks_another_observer_preset(admin_client, organisation, sandbox):
+    admin_client.get(reverse("connection_settings"))  # the check of the old preset is cached
+
+    save(admin_client, sandbox, observer_preset="attendee")
+    response = admin_client.get(reverse("connection_settings"))
+
+    organisation.refresh_from_db()
+    assert organisation.observer_preset == "attendee"
+    assert "The preset “attendee” lacks these permissions" in response.content.decode()
+
+
+def test_observer_preset_with_odd_characters_is_refused(admin_client, organisation, sandbox):
+    response = save(admin_client, sandbox, observer_preset="obs<erver>")
+
+    organisation.refresh_from_db()
+    assert response.status_code == 422
+    assert "A preset name is letters" in response.content.decode()
+    assert organisation.observer_preset == "observer"
+
+
 # Members
 
 

@@ -37,6 +37,9 @@ class Command(BaseCommand):
             )
 
         sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+        # Observer pages load the sandbox's stand-in for RealtimeKit's browser SDK.
+        if not settings.REALTIMEKIT_SDK_URL:
+            settings.REALTIMEKIT_SDK_URL = f"{sandbox_url}/sandbox/sdk.js"
         call_command("migrate", interactive=False, verbosity=0)
         self._set_up_demo_moderator(sandbox_url)
 
@@ -64,6 +67,7 @@ class Command(BaseCommand):
                 "app_id": seed.APP_ID,
                 "api_token": seed.API_TOKEN,
                 "api_base_url": f"{sandbox_url}/client/v4",
+                "observer_preset": "observer",
             },
         )
         user, created = get_user_model().objects.get_or_create(username=DEMO_USERNAME)
