@@ -55,7 +55,7 @@ def sync(request, organisation, meeting_id):
 @require_GET
 @member_required()
 def meeting_polls(request, organisation, meeting_id):
-    context = poll_list_context(organisation, meeting_id, _session_param(request))
+    context = poll_list_context(request, organisation, meeting_id, _session_param(request))
     if context["refresh"] and request.GET.get("seen") == context["seen"]:
         return HttpResponse(status=204)
     return render(request, "meeting_detail.html#poll-list", context)
@@ -88,12 +88,13 @@ def export_json(request, organisation, pk):
     return _attachment(response, exports.filename(poll, "json"))
 
 
-def poll_list_context(organisation, meeting_id, live_session_id):
+def poll_list_context(request, organisation, meeting_id, live_session_id):
     """The meeting's polls with their freshness, and whether and how the list refreshes."""
     polls = list(polls_for_meeting(organisation=organisation, meeting_id=meeting_id))
     fresh = live.annotate(polls, live.feed_for(organisation, meeting_id), live_session_id)
     return {
         "meeting_id": meeting_id,
+        "can_export": request.user.membership.allows(Membership.Role.HOST),
         "polls": polls,
         "live_session_id": live_session_id,
         "refresh": not fresh.final,

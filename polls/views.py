@@ -129,7 +129,7 @@ def _render_launch_result(request, organisation, meeting_id, form, *, status=200
     )
     context = {
         "form": form,
-        **poll_list_context(organisation, meeting_id, session_id[:64] or None),
+        **poll_list_context(request, organisation, meeting_id, session_id[:64] or None),
         **outcome,
         **_form_limits(),
     }
@@ -143,8 +143,7 @@ def _render_meeting(request, organisation, meeting_id, form, *, launch_error=Non
         "form": form,
         "launch_error": launch_error,
         "can_launch": request.user.membership.allows(Membership.Role.HOST),
-        "can_export": request.user.membership.allows(Membership.Role.HOST),
-        **poll_list_context(organisation, meeting_id, live_session_id),
+        **poll_list_context(request, organisation, meeting_id, live_session_id),
         **_form_limits(),
         **found,
     }

@@ -209,11 +209,16 @@ def test_votes_show_up_live_and_stay_after_the_session(signed_in, sandbox, live_
     vote(sandbox, meeting_id, poll_id, 1, "cy")
     expect(card).to_contain_text("3 votes in total", timeout=2000)
     expect(card.locator(".poll-option").nth(1)).to_contain_text("2 votes · 67%")
+    card.locator(".poll-option").nth(1).get_by_text("Who voted").click()
+    vote(sandbox, meeting_id, poll_id, 1, "di")
+    expect(card).to_contain_text("4 votes in total", timeout=2000)
+    expect(card.locator(".poll-option").nth(1).locator("details")).to_have_attribute("open", "")
+    expect(card.locator(".poll-option").nth(1)).to_contain_text("Bo, Cy, Di")
 
     second = browser.new_context(base_url=page.url).new_page()
     log_in(second, "host", "a long passphrase")
     second.goto(f"/polls/{Poll.objects.get(upstream_id=poll_id).pk}/")
-    expect(second.locator(".poll-results")).to_contain_text("3 votes in total")
+    expect(second.locator(".poll-results")).to_contain_text("4 votes in total")
 
     sandbox.control("DELETE", f"/meetings/{meeting_id}/session")
     expect(card).to_contain_text("Session ended · final results", timeout=5000)
@@ -223,10 +228,29 @@ def test_votes_show_up_live_and_stay_after_the_session(signed_in, sandbox, live_
     assert page.console_errors == []
 
     page.reload()
-    expect(page.locator("#poll-list .poll-card").first).to_contain_text("3 votes in total")
+    expect(page.locator("#poll-list .poll-card").first).to_contain_text("4 votes in total")
     export = page.request.get(f"/polls/{Poll.objects.get(upstream_id=poll_id).pk}/export.csv")
     assert export.text().splitlines()[1:] == [
-        "Lunch?,Soup,1,33,Ana",
-        "Lunch?,Salad,2,67,Bo; Cy",
+        "Lunch?,Soup,1,25,Ana",
+        "Lunch?,Salad,3,75,Bo; Cy; Di",
     ]
     second.context.close()
+
+
+def test_hidden_tab_stops_refreshing_until_shown_again(signed_in, sandbox):
+    page = signed_in
+    page.goto(f"/meetings/{sandbox.live_meeting_id()}/")
+    refreshes = []
+    page.on("request", lambda request: "/polls/live/" in request.url and refreshes.append(1))
+    page.wait_for_timeout(1500)
+    assert refreshes, "the poll list should refresh every second while visible"
+
+    page.evaluate("Object.defineProperty(document, 'hidden', {value: true, configurable: true})")
+    refreshes.clear()
+    page.wait_for_timeout(2500)
+    hidden_refreshes = len(refreshes)
+    page.evaluate("Object.defineProperty(document, 'hidden', {value: false, configurable: true})")
+    page.wait_for_timeout(1500)
+
+    assert hidden_refreshes == 0
+    assert refreshes

@@ -291,3 +291,27 @@ def test_csv_export_does_not_run_formulas(moderator_client, meeting_id):
     )
 
     assert [row[1] for row in rows[1:]] == ["'=HYPERLINK(1)", "'+1"]
+
+
+def test_update_larger_than_a_form_is_accepted(moderator_client, organisation, meeting_id):
+    body = update(counts=(6000, 4000))
+    assert len(json.dumps(body)) > 64 * 1024  # Django's limit for form bodies
+
+    response = sync(moderator_client, meeting_id, body)
+
+    assert response.status_code == 200
+    poll = Poll.objects.get(organisation=organisation)
+    assert poll.total_votes == 10_000
+    assert len(poll.options.all()[0].voters) == 6000
+
+
+@pytest.mark.parametrize(("user", "links"), [("moderator", True), ("viewer", False)])
+def test_refreshed_list_offers_exports_to_hosts_only(
+    request, client, user, links, meeting_id, sandbox
+):
+    client.force_login(request.getfixturevalue(user))
+    sync(client, meeting_id, update(counts=(1, 0)))
+
+    response = client.get(reverse("meeting_polls", args=[meeting_id]), **HTMX)
+
+    assert ("export.csv" in response.content.decode()) == links

@@ -6,6 +6,7 @@ import uuid
 import pytest
 from django.urls import reverse
 
+from polls.models import Poll
 from tests.support import AUTHENTICATION_ERROR, SANDBOX_API_TOKEN
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -27,7 +28,8 @@ def seen(caplog):
         assert SANDBOX_API_TOKEN not in text
 
 
-def test_full_flow_never_shows_the_token(client, admin, sandbox, seen):
+def test_full_flow_never_shows_the_token(client, admin, sandbox, seen, settings):
+    settings.REALTIMEKIT_SDK_URL = f"{sandbox.url}/sandbox/sdk.js"
     meeting_id = sandbox.live_meeting_id()
     launch_url = reverse("launch_poll", args=[meeting_id])
 
@@ -58,6 +60,31 @@ def test_full_flow_never_shows_the_token(client, admin, sandbox, seen):
         {"question": "Q3?", "options": ["A", "B"], "launch_key": uuid.uuid4()},
         **HTMX,
     )
+
+    post(reverse("observer_token", args=[meeting_id]), {})
+    post(reverse("observer_token", args=[meeting_id]), {"refresh": "1"})
+    poll = Poll.objects.filter(upstream_id__gt="").first()
+    update = {
+        "polls": [
+            {
+                "id": poll.upstream_id,
+                "question": poll.question,
+                "anonymous": False,
+                "hide_votes": False,
+                "created_by": "",
+                "options": [
+                    {"text": option.text, "count": 1, "voters": [{"id": "p1", "name": "Ana"}]}
+                    for option in poll.options.all()
+                ],
+            }
+        ]
+    }
+    post(reverse("sync_polls", args=[meeting_id]), update, content_type="application/json")
+    get(reverse("meeting_polls", args=[meeting_id]), **HTMX)
+    get(reverse("poll_results", args=[poll.pk]), **HTMX)
+    get(reverse("poll_detail", args=[poll.pk]))
+    get(reverse("poll_export_csv", args=[poll.pk]))
+    get(reverse("poll_export_json", args=[poll.pk]))
 
     sandbox.add_fault(path="/meetings$", status=403, body=AUTHENTICATION_ERROR, times=1)
     get(reverse("meeting_list"))

@@ -1,6 +1,6 @@
-// Adds and removes option rows in the poll form, keeps the meeting search box in step with the
-// address bar, and holds back live refreshes in hidden tabs. Without JavaScript both forms
-// still work as plain forms.
+// Adds and removes option rows in the poll form and keeps the meeting search box in step with
+// the address bar; without JavaScript both forms still work as plain forms. Live results
+// refresh only in a visible tab, and lists of voters stay open across refreshes.
 (function () {
   "use strict";
 
@@ -70,6 +70,27 @@
     if (document.hidden && event.detail.elt.hasAttribute("data-live")) {
       event.preventDefault();
     }
+  });
+
+  // A refresh replaces the results, and with them the lists of voters: those that were open
+  // are opened again.
+  var openVoters = [];
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.elt.hasAttribute("data-live")) {
+      openVoters = Array.prototype.map.call(
+        event.detail.elt.querySelectorAll("details.voters[open]"),
+        function (details) { return details.id; }
+      );
+    }
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    openVoters.forEach(function (id) {
+      var details = document.getElementById(id);
+      if (details) {
+        details.open = true;
+      }
+    });
+    openVoters = [];
   });
 
   document.documentElement.classList.add("js");
