@@ -17,11 +17,12 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 MAX_POLLS = 100
 MAX_OPTIONS = 50
 MAX_QUESTION_LENGTH = 1000
-MAX_OPTION_LENGTH = 500
+# PollOption.text holds 255 characters.
+MAX_OPTION_LENGTH = 255
 MAX_NAME_LENGTH = 200
 MAX_COUNT = 10_000_000
 MAX_VOTERS = 200_000
-POLL_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+POLL_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 
 POLL_FIELDS = {"id", "question", "anonymous", "hide_votes", "created_by", "options"}
 OPTION_FIELDS = {"text", "count", "voters"}
@@ -98,7 +99,7 @@ def too_large(size):
 def _poll(item, where):
     _expect_object(item, where, required=POLL_FIELDS, allowed=POLL_FIELDS)
     poll_id = _text(item["id"], f"{where}.id", 64)
-    if not POLL_ID.match(poll_id):
+    if not POLL_ID.fullmatch(poll_id):
         raise FeedError(f"{where}.id is not a RealtimeKit poll id.")
     anonymous = _flag(item["anonymous"], f"{where}.anonymous")
     options = _expect_list(item["options"], f"{where}.options", MAX_OPTIONS)
@@ -174,6 +175,13 @@ def _text(value, where, limit, *, blank=False):
     # PostgreSQL cannot store NUL in text, and no real poll contains one.
     if "\x00" in value:
         raise FeedError(f"{where} contains a NUL character.")
+    # JSON can carry half of a UTF-16 pair, such as a name cut in the middle of an emoji; it
+    # cannot be stored.
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise FeedError(f"{where} contains half of a UTF-16 surrogate pair.") from None
     if not blank and not value.strip():
         raise FeedError(f"{where} is blank.")
     return value

@@ -69,7 +69,8 @@ PAST = Freshness("past")
 
 
 def poll_freshness(poll, feed, live_session_id, now):
-    """A poll of the live session is as fresh as the feed; any other poll's results are final."""
+    """Return how fresh a poll's results are: a poll of the live session is as fresh as the
+    feed, and any other poll's results are final."""
     if not live_session_id or (poll.session_id and poll.session_id != live_session_id):
         return PAST
     return freshness(feed, live_session_id, now)

@@ -89,7 +89,8 @@ def export_json(request, organisation, pk):
 
 
 def poll_list_context(request, organisation, meeting_id, live_session_id):
-    """The meeting's polls with their freshness, and whether and how the list refreshes."""
+    """Return the meeting's polls with their freshness, and whether and how the list
+    refreshes."""
     polls = list(polls_for_meeting(organisation=organisation, meeting_id=meeting_id))
     fresh = live.annotate(polls, live.feed_for(organisation, meeting_id), live_session_id)
     return {

@@ -150,8 +150,8 @@ def sdk_url():
 
 
 def page_csp():
-    """The content security policy for pages that run the observer: the site's own policy,
-    plus the SDK's origin for its script and the places the SDK connects to."""
+    """Return the content security policy for pages that run the observer: the site's own
+    policy, plus the SDK's origin for its script and the places the SDK connects to."""
     policy = {name: list(sources) for name, sources in settings.SECURE_CSP.items()}
     origin = _origin(settings.REALTIMEKIT_SDK_URL)
     if origin:

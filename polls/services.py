@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 from polls.cooldown import Cooldown
 from polls.models import Poll, PollOption
 from polls.realtimekit import RealtimeKitClient, RealtimeKitError
+from polls.snapshots import lock_feed
 from polls.tokens import TokenDecryptionError
 
 NO_LIVE_SESSION_MESSAGE = (
@@ -86,7 +87,8 @@ def launch_poll(
             hide_votes=hide_votes,
         )
     except RealtimeKitError as error:
-        _record_failed_launch(poll, error)
+        if _record_failed_launch(poll, error):
+            return poll
         # The session can end between the two calls.
         if error.status == 404:
             raise NoLiveSessionError() from error
@@ -114,17 +116,61 @@ def _reserve_launch(*, organisation, launch_key, options, **fields):
 
 
 def _record_failed_launch(poll, error):
-    if error.outcome_unknown:
-        poll.status = Poll.Status.UNCONFIRMED
-        poll.save(update_fields=["status"])
-    else:
+    """Forget a launch that failed, or keep one whose outcome is unknown as unconfirmed.
+
+    Return True when an observer has already reported the poll, which confirms the launch.
+    """
+    if not error.outcome_unknown:
         poll.delete()
+        return False
+    with transaction.atomic():
+        lock_feed(poll.organisation_id, poll.meeting_id)
+        observed = _observed_copy(poll)
+        if observed is None:
+            poll.status = Poll.Status.UNCONFIRMED
+            poll.save(update_fields=["status"])
+            return False
+        _confirm_launch(poll, _as_upstream(observed))
+    return True
+
+
+def _observed_copy(poll):
+    """Return a poll that observers reported since this launch began, with the same question
+    and options, or None."""
+    texts = list(poll.options.values_list("text", flat=True))
+    candidates = (
+        Poll.objects.filter(
+            organisation_id=poll.organisation_id,
+            meeting_id=poll.meeting_id,
+            launch_key__isnull=True,
+            question=poll.question,
+            launched_at__gte=poll.launched_at,
+        )
+        .exclude(upstream_id="")
+        .order_by("launched_at", "pk")
+        .prefetch_related("options")
+    )
+    return next(
+        (found for found in candidates if [o.text for o in found.options.all()] == texts), None
+    )
+
+
+def _as_upstream(observed):
+    return {
+        "id": observed.upstream_id,
+        "question": observed.question,
+        "anonymous": observed.anonymous,
+        "hide_votes": observed.hide_votes,
+        "options": [{"text": option.text} for option in observed.options.all()],
+    }
 
 
 @transaction.atomic
 def _confirm_launch(poll, upstream):
     # An observer page can report the new poll before Cloudflare's response arrives here, and
     # record it as someone else's poll. The launch takes that row's place and keeps its counts.
+    # Observers record under the meeting's feed lock, so holding it makes their rows visible.
+    lock_feed(poll.organisation_id, poll.meeting_id)
     observed = (
         Poll.objects.select_for_update()
         .filter(organisation_id=poll.organisation_id, upstream_id=upstream["id"])

@@ -36,9 +36,9 @@ def record_update(*, organisation, meeting_id, update):
 def record_poll_snapshot(*, organisation, meeting_id, snapshot, session_id, reported_at):
     """Store one poll as an observer saw it; return True when the stored counts moved forward.
 
-    An unknown poll is matched to an unconfirmed launch with the same question and options,
-    which confirms that launch; otherwise it was created in the meeting by someone else and is
-    added. Raises FeedError when the poll is known with other options.
+    An unknown poll may be an unconfirmed launch with the same question and options: it then
+    confirms that launch. Otherwise someone else created it in the meeting, and it is added.
+    Raises FeedError when the poll is known with other options.
     """
     with transaction.atomic():
         poll, created = _find_or_add(organisation, meeting_id, snapshot, session_id)
@@ -53,10 +53,20 @@ def record_poll_snapshot(*, organisation, meeting_id, snapshot, session_id, repo
         return True
 
 
-def _note_report(organisation, meeting_id, now, *, ended):
+def lock_feed(organisation_id, meeting_id):
+    """Return the meeting's feed, locked until the transaction ends.
+
+    Everything that adds or merges the meeting's polls takes this lock first, so two of them
+    never work on the same poll at once.
+    """
     feed, _ = MeetingFeed.objects.select_for_update().get_or_create(
-        organisation=organisation, meeting_id=meeting_id
+        organisation_id=organisation_id, meeting_id=meeting_id
     )
+    return feed
+
+
+def _note_report(organisation, meeting_id, now, *, ended):
+    feed = lock_feed(organisation.pk, meeting_id)
     feed.last_reported_at = now
     if ended and feed.ended_at is None:
         feed.ended_at = now
@@ -127,7 +137,7 @@ def _add_observed(organisation, meeting_id, snapshot, session_id):
 def _store_counts(poll, options, snapshot, reported_at):
     for option, seen in zip(options, snapshot.options, strict=True):
         option.count = seen.count
-        option.voters = [] if poll.anonymous else list(seen.voters)
+        option.voters = [] if poll.anonymous or snapshot.anonymous else list(seen.voters)
     PollOption.objects.bulk_update(options, ["count", "voters"])
     poll.total_votes = snapshot.total_votes
     poll.version += 1

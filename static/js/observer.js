@@ -62,7 +62,7 @@
         if (response.ok) {
           return data.token;
         }
-        var error = new Error(data.error || "the dashboard answered HTTP " + response.status);
+        var error = new Error(data.error || "the dashboard responded with HTTP " + response.status);
         // 409: the preset is unfit or nobody is in the meeting; retrying will not help.
         error.final = response.status === 409;
         error.retryAfter = data.retry_after;
@@ -114,6 +114,8 @@
     setTimeout(function () { connect(Boolean(error.atJoin)); }, delay);
   }
 
+  // NOTE: the roomLeft states "ended" and "disconnected" are what the sandbox's stand-in
+  // sends; the official SDK's states have not been checked against a real meeting.
   function watch(joined) {
     meeting = joined;
     failures = 0;
