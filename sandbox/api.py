@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import seed
 from .errors import SandboxError
+from .presets import find_preset, preset_detail, preset_summary
 from .routing import MethodNotAllowed, Request, Response, RouteNotFound, Router, json_response
 from .state import API_POLL_CREATOR
 from .traffic import RATE_LIMIT, RATE_WINDOW_SECONDS, RateStatus
@@ -209,10 +210,7 @@ def refresh_participant_token(request: Request, sandbox: "SandboxServer") -> Res
 @ROUTES.route("GET", KIT + "/presets")
 def list_presets(request: Request, sandbox: "SandboxServer") -> Response:
     page_no, per_page = page_params(request.query)
-    presets = [
-        {"id": p.id, "name": p.name, "created_at": p.created_at, "updated_at": p.updated_at}
-        for p in seed.PRESETS
-    ]
+    presets = [preset_summary(preset) for preset in seed.PRESETS]
 
     search = request.query.get("search")
     if search is not None:
@@ -220,3 +218,8 @@ def list_presets(request: Request, sandbox: "SandboxServer") -> Response:
 
     page, paging = paginate(presets, page_no, per_page)
     return kit_ok(page, paging=paging)
+
+
+@ROUTES.route("GET", KIT + "/presets/{preset_id}")
+def get_preset(request: Request, sandbox: "SandboxServer") -> Response:
+    return kit_ok(preset_detail(find_preset(request.params["preset_id"])))

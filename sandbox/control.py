@@ -5,6 +5,7 @@ They need no authentication. Errors are {"error": "<message>"}.
 
 from typing import TYPE_CHECKING
 
+from . import browser_sdk
 from .errors import InvalidInput, SandboxError
 from .routing import MethodNotAllowed, Request, Response, RouteNotFound, Router, json_response
 from .validation import fault_fields, optional_int, optional_string, poll_fields, vote_fields
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
 DEFAULT_POLL_CREATOR = "Meeting participant"
 
 ROUTES = Router()
+ROUTES.include(browser_sdk.ROUTES)
 
 
 def control_error(status: int, message: str) -> Response:

@@ -15,6 +15,10 @@ class InvalidInput(SandboxError):
     status = 400
 
 
+class Unauthorized(SandboxError):
+    status = 401
+
+
 class NotFound(SandboxError):
     status = 404
 

@@ -97,6 +97,10 @@ class Router:
 
         return register
 
+    def include(self, other: "Router") -> None:
+        """Add the other router's routes after this one's."""
+        self._routes.extend(other._routes)
+
     def match(self, method: str, path: str) -> tuple[Handler, dict[str, str]]:
         """Return the handler and the decoded path parameters.
 

@@ -53,27 +53,66 @@ def identity_from_env(environ: Mapping[str, str]) -> Identity:
 
 
 @dataclass(frozen=True)
+class PollPermissions:
+    can_create: bool
+    can_view: bool
+    can_vote: bool
+
+
+@dataclass(frozen=True)
 class SeedPreset:
+    """A preset with the permissions that the dashboard checks, plus a few that vary by role.
+
+    moderator grants the host's powers (kick, pin, accept waiting participants, record).
+    media is the can_produce value for audio, video and screen share.
+    """
+
     id: str
     name: str
     created_at: str
     updated_at: str
+    hidden_participant: bool
+    polls: PollPermissions
+    moderator: bool
+    media: str
 
 
-# The observer preset stands for a hidden participant whose permissions include
-# polls.can_view. The sandbox stores no permissions because no endpoint it serves returns them.
+PRESET_WEBINAR_HOST = "9a8b7c6d-5e4f-4a3b-9c2d-1e0f00000001"
+PRESET_OBSERVER = "9a8b7c6d-5e4f-4a3b-9c2d-1e0f00000002"
+PRESET_ATTENDEE = "9a8b7c6d-5e4f-4a3b-9c2d-1e0f00000003"
+
+# The observer preset is what the dashboard needs for its hidden participant: hidden, and
+# allowed to view polls. The attendee preset can view polls but is visible to everyone.
 PRESETS = (
     SeedPreset(
-        id="9a8b7c6d-5e4f-4a3b-9c2d-1e0f00000001",
+        id=PRESET_WEBINAR_HOST,
         name="webinar_host",
         created_at="2026-05-04T09:35:00.000Z",
         updated_at="2026-05-04T09:35:00.000Z",
+        hidden_participant=False,
+        polls=PollPermissions(can_create=True, can_view=True, can_vote=True),
+        moderator=True,
+        media="ALLOWED",
     ),
     SeedPreset(
-        id="9a8b7c6d-5e4f-4a3b-9c2d-1e0f00000002",
+        id=PRESET_OBSERVER,
         name="observer",
         created_at="2026-05-04T09:40:00.000Z",
         updated_at="2026-06-11T14:05:00.000Z",
+        hidden_participant=True,
+        polls=PollPermissions(can_create=False, can_view=True, can_vote=False),
+        moderator=False,
+        media="NOT_ALLOWED",
+    ),
+    SeedPreset(
+        id=PRESET_ATTENDEE,
+        name="attendee",
+        created_at="2026-05-04T09:45:00.000Z",
+        updated_at="2026-05-04T09:45:00.000Z",
+        hidden_participant=False,
+        polls=PollPermissions(can_create=False, can_view=True, can_vote=True),
+        moderator=False,
+        media="CAN_REQUEST",
     ),
 )
 

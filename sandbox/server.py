@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from . import api, control, seed
+from . import api, browser_sdk, control, seed
 from .routing import Request, Response, json_response
 from .state import SandboxState
 from .times import format_iso, utc_now
@@ -61,6 +61,12 @@ class SandboxServer(ThreadingHTTPServer):
     def reset(self) -> None:
         self.state.reset()
         self.traffic.reset()
+
+    def shutdown(self) -> None:
+        # Long-polls hold handler threads for up to 25 s. Responding to them now lets clients
+        # learn of the stop at once, not at their timeout.
+        self.state.close()
+        super().shutdown()
 
 
 class SandboxServerIPv6(SandboxServer):
@@ -126,6 +132,10 @@ class SandboxHandler(BaseHTTPRequestHandler):
         else:
             request = Request(self.command, path, raw_query, self.headers, body)
             response, fault = self._respond(request, is_api)
+
+        if browser_sdk.is_browser_sdk_path(path):
+            # The stand-in SDK runs in pages of another origin, such as the dashboard.
+            response.set_header("Access-Control-Allow-Origin", "*")
 
         duration_ms = round((time.monotonic() - started) * 1000, 1)
         if is_api:

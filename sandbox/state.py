@@ -6,143 +6,22 @@ result without holding the lock.
 
 import secrets
 import threading
+import time
 import unicodedata
 import uuid
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from . import seed
-from .errors import Conflict, InvalidInput, NotFound
+from .errors import Conflict, InvalidInput, NotFound, Unauthorized
+from .records import Meeting, Participant, Poll, PollOption, Session
 from .times import format_iso, parse_iso, utc_now
 from .validation import MeetingFilters, ParticipantFields, PollFields, VoteFields
 
-# created_by of polls made through the REST API; the real value is not documented.
+# created_by and createdByUserId of polls made through the REST API; the real values are
+# not documented.
 API_POLL_CREATOR = "REST API"
-DEFAULT_SESSION_KEEP_ALIVE_SECS = 60
-
-
-@dataclass
-class Meeting:
-    id: str
-    title: str
-    status: str
-    created_at: datetime
-    updated_at: datetime
-    record_on_start: bool
-    persist_chat: bool
-    summarize_on_end: bool
-    live_stream_on_start: bool = False
-    transcribe_on_end: bool = False
-    session_keep_alive_time_in_secs: int = DEFAULT_SESSION_KEEP_ALIVE_SECS
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "title": self.title,
-            "status": self.status,
-            "created_at": format_iso(self.created_at),
-            "updated_at": format_iso(self.updated_at),
-            "record_on_start": self.record_on_start,
-            "live_stream_on_start": self.live_stream_on_start,
-            "persist_chat": self.persist_chat,
-            "summarize_on_end": self.summarize_on_end,
-            "transcribe_on_end": self.transcribe_on_end,
-            "session_keep_alive_time_in_secs": self.session_keep_alive_time_in_secs,
-        }
-
-
-@dataclass
-class Session:
-    id: str
-    meeting_id: str
-    live_participants: int
-    started_at: datetime
-    ended_at: datetime | None = None
-
-    def to_dict(self, meeting: Meeting, now: datetime) -> dict[str, Any]:
-        """Describe the session in the shape of GET active-session, without organization_id."""
-        return {
-            "id": self.id,
-            "associated_id": self.meeting_id,
-            "meeting_display_name": meeting.title,
-            "status": "LIVE" if self.ended_at is None else "ENDED",
-            "type": "meeting",
-            "live_participants": self.live_participants,
-            "max_concurrent_participants": self.live_participants,
-            "minutes_consumed": round((now - self.started_at).total_seconds() / 60, 2),
-            "started_at": format_iso(self.started_at),
-            "created_at": format_iso(self.started_at),
-            "updated_at": format_iso(self.started_at),
-            "ended_at": None if self.ended_at is None else format_iso(self.ended_at),
-            "breakout_rooms": [],
-        }
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "live_participants": self.live_participants,
-            "started_at": format_iso(self.started_at),
-        }
-
-
-@dataclass
-class PollOption:
-    text: str
-    count: int = 0
-    votes: list[dict[str, str]] = field(default_factory=list)
-
-
-@dataclass
-class Poll:
-    id: str
-    session_id: str
-    question: str
-    options: list[PollOption]
-    anonymous: bool
-    hide_votes: bool
-    created_by: str
-    voted: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Describe the poll in the shape of the create-poll response."""
-        return {
-            "id": self.id,
-            "question": self.question,
-            "options": [
-                {"text": option.text, "count": option.count, "votes": list(option.votes)}
-                for option in self.options
-            ],
-            "anonymous": self.anonymous,
-            "hide_votes": self.hide_votes,
-            "created_by": self.created_by,
-            "voted": list(self.voted),
-        }
-
-
-@dataclass
-class Participant:
-    id: str
-    meeting_id: str
-    custom_participant_id: str
-    preset_name: str
-    name: str | None
-    picture: str | None
-    token: str
-    created_at: datetime
-    updated_at: datetime
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "token": self.token,
-            "custom_participant_id": self.custom_participant_id,
-            "preset_name": self.preset_name,
-            "name": self.name,
-            "picture": self.picture,
-            "created_at": format_iso(self.created_at),
-            "updated_at": format_iso(self.updated_at),
-        }
+API_POLL_CREATOR_USER_ID = ""
 
 
 def normalize_text(text: str) -> str:
@@ -157,6 +36,12 @@ def new_participant_token() -> str:
 class SandboxState:
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        # Long-polls wait on this until a meeting's version changes or the server closes.
+        self._changed = threading.Condition(self._lock)
+        # Versions only grow, also across resets, so an observer never misses a change.
+        self._last_version = 0
+        self._versions: dict[str, int] = {}
+        self._closed = False
         self.reset()
 
     def reset(self) -> None:
@@ -170,6 +55,13 @@ class SandboxState:
             for item in seed.MEETINGS:
                 if item.session is not None:
                     self._live_sessions[item.id] = _session_from_seed(item, now)
+            self._mark_changed(*self._meetings)
+
+    def close(self) -> None:
+        """Make waiting long-polls return now and later ones at once, so the server stops promptly."""
+        with self._lock:
+            self._closed = True
+            self._changed.notify_all()
 
     # Cloudflare API
 
@@ -192,7 +84,9 @@ class SandboxState:
     def create_poll(self, meeting_id: str, fields: PollFields, created_by: str) -> dict[str, Any]:
         """Add a poll to the meeting's live session; raises NotFound when none is live."""
         with self._lock:
-            return self._add_poll(meeting_id, fields, created_by).to_dict()
+            return self._add_poll(
+                meeting_id, fields, created_by, API_POLL_CREATOR_USER_ID
+            ).to_dict()
 
     def add_participant(self, meeting_id: str, fields: ParticipantFields) -> dict[str, Any]:
         with self._lock:
@@ -226,6 +120,9 @@ class SandboxState:
                 raise NotFound(f"Participant {participant_id} not found in meeting {meeting_id}")
             participant.token = new_participant_token()
             participant.updated_at = utc_now()
+            # Wakes the long-polls so that those holding the old token get 401 now. The
+            # version stays, because what observers see has not changed.
+            self._changed.notify_all()
             return participant.token
 
     # Control API
@@ -250,6 +147,7 @@ class SandboxState:
 
             session = Session(str(uuid.uuid4()), meeting_id, participants, utc_now())
             self._live_sessions[meeting_id] = session
+            self._mark_changed(meeting_id)
             return session.summary()
 
     def end_session(self, meeting_id: str) -> dict[str, Any]:
@@ -259,6 +157,7 @@ class SandboxState:
             if session is None:
                 raise NotFound(f"No live session for meeting {meeting_id}")
             session.ended_at = utc_now()
+            self._mark_changed(meeting_id)
             return {**session.summary(), "ended_at": format_iso(session.ended_at)}
 
     def create_participant_poll(
@@ -266,7 +165,9 @@ class SandboxState:
     ) -> dict[str, Any]:
         """Create a poll as a participant inside the meeting would, and describe it for control."""
         with self._lock:
-            return self._control_poll(self._add_poll(meeting_id, fields, created_by))
+            # A made-up user id for the participant, who exists only as a name.
+            poll = self._add_poll(meeting_id, fields, created_by, str(uuid.uuid4()))
+            return self._control_poll(poll)
 
     def vote(self, meeting_id: str, poll_id: str, vote: VoteFields) -> dict[str, Any]:
         """Record one vote; raises Conflict when the poll's session ended or the voter voted."""
@@ -292,7 +193,47 @@ class SandboxState:
             if not poll.anonymous:
                 option.votes.append({"id": vote.voter_id, "name": vote.voter_name})
             poll.voted.append(vote.voter_id)
+            self._mark_changed(meeting_id)
             return self._control_poll(poll)
+
+    # Stand-in browser SDK
+
+    def find_observer(self, token: str) -> dict[str, Any]:
+        """Describe the participant whose current token this is; raises Unauthorized if none."""
+        with self._lock:
+            participant = self._participant_by_token(token)
+            return {
+                "participant": {
+                    "id": participant.id,
+                    "name": participant.name,
+                    "custom_participant_id": participant.custom_participant_id,
+                    "preset_name": participant.preset_name,
+                },
+                "meeting_id": participant.meeting_id,
+            }
+
+    def wait_for_polls(self, token: str, since: int, wait_seconds: float) -> dict[str, Any]:
+        """Wait until the token's meeting has a version above since, or wait_seconds pass.
+
+        Returns the meeting's version and the polls visible to an observer. Raises Unauthorized
+        when the token is not current, also when a refresh or reset replaces it during the wait.
+        """
+        deadline = time.monotonic() + wait_seconds
+        with self._lock:
+            watcher = self._participant_by_token(token)
+            watcher.waiting += 1
+            try:
+                meeting_id = watcher.meeting_id
+                while self._versions[meeting_id] <= since and not self._closed:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    self._changed.wait(remaining)
+                    self._participant_by_token(token)
+                return self._observer_view(meeting_id)
+            finally:
+                watcher.waiting -= 1
+                watcher.last_polled = time.monotonic()
 
     # Lookups; callers hold the lock.
 
@@ -308,7 +249,9 @@ class SandboxState:
             raise NotFound(f"No active session found for meeting {meeting_id}")
         return session
 
-    def _add_poll(self, meeting_id: str, fields: PollFields, created_by: str) -> Poll:
+    def _add_poll(
+        self, meeting_id: str, fields: PollFields, created_by: str, created_by_user_id: str
+    ) -> Poll:
         self._meeting(meeting_id)
         session = self._live_session(meeting_id)
         poll = Poll(
@@ -319,9 +262,40 @@ class SandboxState:
             anonymous=fields.anonymous,
             hide_votes=fields.hide_votes,
             created_by=created_by,
+            created_by_user_id=created_by_user_id,
         )
         self._polls[meeting_id].append(poll)
+        self._mark_changed(meeting_id)
         return poll
+
+    def _mark_changed(self, *meeting_ids: str) -> None:
+        """Give the meetings a new version and wake the long-polls waiting on any meeting."""
+        self._last_version += 1
+        for meeting_id in meeting_ids:
+            self._versions[meeting_id] = self._last_version
+        self._changed.notify_all()
+
+    def _participant_by_token(self, token: str) -> Participant:
+        for participant in self._participants.values():
+            if participant.token == token:
+                return participant
+        raise Unauthorized(
+            "Participant token is not current: a token refresh replaced it, a reset dropped "
+            "its participant, or the sandbox never issued it. Add a participant for a new one."
+        )
+
+    def _observer_view(self, meeting_id: str) -> dict[str, Any]:
+        """Describe the live session's polls, oldest first, as the browser SDK reports them."""
+        session = self._live_sessions.get(meeting_id)
+        polls = []
+        if session is not None:
+            polls = [p.to_sdk_dict() for p in self._polls[meeting_id] if p.session_id == session.id]
+        return {
+            "version": self._versions[meeting_id],
+            "live": session is not None,
+            "session_id": None if session is None else session.id,
+            "polls": polls,
+        }
 
     def _poll(self, meeting_id: str, poll_id: str) -> Poll:
         for poll in self._polls[meeting_id]:
@@ -347,6 +321,7 @@ class SandboxState:
                     "custom_participant_id": participant.custom_participant_id,
                     "preset_name": participant.preset_name,
                     "name": participant.name,
+                    "connected": participant.connected,
                 }
                 for participant in participants
             ],

@@ -17,6 +17,9 @@ MAX_FAULT_DELAY_MS = 60_000
 # The sandbox computes these itself, and a fault that set them would break the HTTP framing.
 FAULT_RESERVED_HEADERS = ("content-length", "transfer-encoding", "connection")
 HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+DEFAULT_LONG_POLL_SECONDS = 10
+# A chosen bound: observers ask rarely, and a hung request shows up within half a minute.
+MAX_LONG_POLL_SECONDS = 25
 
 
 def required_string(body: dict[str, Any], name: str) -> str:
@@ -232,3 +235,20 @@ def _fault_headers(body: dict[str, Any]) -> dict[str, str]:
         if not isinstance(value, str) or "\r" in value or "\n" in value:
             raise InvalidInput(f"headers: {name} must be a string without line breaks")
     return headers
+
+
+def long_poll_params(query: dict[str, str]) -> tuple[int, float]:
+    """Return since (a version, default 0) and wait (seconds, default 10, at most 25).
+
+    wait accepts decimals such as 0.5, so tests can use short waits.
+    """
+    since = query.get("since", "0")
+    if not re.fullmatch(r"[0-9]+", since):
+        raise InvalidInput(f"since must be a version number of 0 or more, got {since!r}")
+
+    wait = query.get("wait", str(DEFAULT_LONG_POLL_SECONDS))
+    if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", wait) or float(wait) > MAX_LONG_POLL_SECONDS:
+        raise InvalidInput(
+            f"wait must be a number of seconds from 0 to {MAX_LONG_POLL_SECONDS}, got {wait!r}"
+        )
+    return int(since), float(wait)

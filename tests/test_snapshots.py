@@ -402,9 +402,7 @@ def test_observed_poll_confirms_a_lost_launch_response(organisation, moderator, 
     assert merged.total_votes == 3
 
 
-def test_lost_launch_response_without_report_stays_unconfirmed(
-    organisation, moderator, meeting_id
-):
+def test_lost_launch_response_without_report_stays_unconfirmed(organisation, moderator, meeting_id):
     poll = reserved_launch(organisation, moderator, meeting_id)
     record(organisation, meeting_id, snapshot("rtk-poll-1", counts=(1, 0), question="Other?"))
     lost = RealtimeKitError("Cloudflare did not respond", outcome_unknown=True)

@@ -276,6 +276,51 @@ def test_refresh_token_in_another_meeting_is_not_found(kit_url):
     assert participant["id"] in response.json()["error"]["message"]
 
 
+def test_unknown_preset_is_not_found(kit_url):
+    unknown = "00000000-0000-4000-8000-00000000abcd"
+
+    response = requests.get(f"{kit_url}/presets/{unknown}", headers=AUTH, timeout=5)
+
+    assert response.status_code == 404
+    assert response.json() == {
+        "success": False,
+        "error": {"code": 404, "message": f"Preset {unknown} not found"},
+    }
+
+
+def test_preset_is_found_by_id_not_by_name(kit_url):
+    response = requests.get(f"{kit_url}/presets/observer", headers=AUTH, timeout=5)
+
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("preset_id", "hidden", "polls"),
+    [
+        (seed.PRESET_WEBINAR_HOST, False, {"can_create": True, "can_view": True, "can_vote": True}),
+        (seed.PRESET_OBSERVER, True, {"can_create": False, "can_view": True, "can_vote": False}),
+        (seed.PRESET_ATTENDEE, False, {"can_create": False, "can_view": True, "can_vote": True}),
+    ],
+)
+def test_preset_permissions_of_each_seeded_preset(kit_url, preset_id, hidden, polls):
+    response = requests.get(f"{kit_url}/presets/{preset_id}", headers=AUTH, timeout=5)
+
+    permissions = response.json()["data"]["permissions"]
+    assert response.status_code == 200
+    assert response.json()["success"] is True
+    assert permissions["hidden_participant"] is hidden
+    assert permissions["polls"] == polls
+
+
+def test_preset_of_another_app_is_not_found(sandbox_url):
+    url = f"{sandbox_url}/client/v4/accounts/{seed.ACCOUNT_ID}/realtime/kit/{'1' * 32}"
+
+    response = requests.get(f"{url}/presets/{seed.PRESET_OBSERVER}", headers=AUTH, timeout=5)
+
+    assert response.status_code == 404
+    assert response.json()["error"]["message"] == f"App {'1' * 32} not found"
+
+
 def test_api_responses_carry_rate_limit_headers(kit_url):
     first = requests.get(f"{kit_url}/presets", headers=AUTH, timeout=5)
     second = requests.get(f"{kit_url}/presets", headers=AUTH, timeout=5)

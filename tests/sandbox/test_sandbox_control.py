@@ -327,6 +327,7 @@ def test_overview_lists_minted_participants(sandbox_url, kit_url):
             "custom_participant_id": "mod-9",
             "preset_name": "observer",
             "name": "Observer",
+            "connected": False,
         }
     ]
 

@@ -95,7 +95,7 @@ def test_fault_headers_alone_keep_the_normal_response(sandbox_url, kit_url):
 
     assert response.status_code == 200
     assert response.headers["X-Sandbox-Test"] == "yes"
-    assert response.json()["paging"]["total_count"] == 2
+    assert response.json()["paging"]["total_count"] == len(seed.PRESETS)
 
 
 def test_fault_delay_without_status_serves_normally(sandbox_url, kit_url):

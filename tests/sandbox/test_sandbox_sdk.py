@@ -175,12 +175,64 @@ def test_refresh_participant_token_returns_a_new_token(client):
     assert response.data.token != participant.token
 
 
-def test_presets_get_lists_both_presets(client):
+def test_presets_get_lists_every_preset(client):
     response = client.realtime_kit.presets.get(APP, account_id=ACCOUNT, page_no=1, per_page=10)
 
-    assert [preset.name for preset in response.data] == ["webinar_host", "observer"]
-    assert response.paging.total_count == 2
-    assert response.paging.end_offset == 2
+    assert [preset.name for preset in response.data] == ["webinar_host", "observer", "attendee"]
+    assert [preset.id for preset in response.data] == [
+        seed.PRESET_WEBINAR_HOST,
+        seed.PRESET_OBSERVER,
+        seed.PRESET_ATTENDEE,
+    ]
+    assert response.paging.total_count == 3
+    assert response.paging.end_offset == 3
+
+
+# preset id, name, hidden_participant, (can_create, can_view, can_vote)
+PRESET_PERMISSIONS = [
+    (seed.PRESET_WEBINAR_HOST, "webinar_host", False, (True, True, True)),
+    (seed.PRESET_OBSERVER, "observer", True, (False, True, False)),
+    (seed.PRESET_ATTENDEE, "attendee", False, (False, True, True)),
+]
+
+
+@pytest.mark.parametrize(("preset_id", "name", "hidden", "polls"), PRESET_PERMISSIONS)
+def test_get_preset_by_id_returns_permissions(client, preset_id, name, hidden, polls):
+    response = client.realtime_kit.presets.get_preset_by_id(
+        preset_id, account_id=ACCOUNT, app_id=APP
+    )
+
+    preset = response.data
+    permissions = preset.permissions
+    assert response.success is True
+    assert preset.id == preset_id
+    assert preset.name == name
+    assert permissions.hidden_participant is hidden
+    assert permissions.polls.can_create is polls[0]
+    assert permissions.polls.can_view is polls[1]
+    assert permissions.polls.can_vote is polls[2]
+
+
+def test_get_preset_by_id_fills_config_and_ui(client):
+    response = client.realtime_kit.presets.get_preset_by_id(
+        seed.PRESET_OBSERVER, account_id=ACCOUNT, app_id=APP
+    )
+
+    preset = response.data
+    assert preset.created_at == datetime(2026, 5, 4, 9, 40, tzinfo=UTC)
+    assert preset.updated_at == datetime(2026, 6, 11, 14, 5, tzinfo=UTC)
+    assert preset.config.view_type == "WEBINAR"
+    assert preset.permissions.media.video.can_produce == "NOT_ALLOWED"
+    assert preset.ui.design_tokens.theme == "light"
+
+
+def test_get_unknown_preset_raises_not_found(client):
+    with pytest.raises(cloudflare.NotFoundError) as caught:
+        client.realtime_kit.presets.get_preset_by_id(
+            UNKNOWN_MEETING, account_id=ACCOUNT, app_id=APP
+        )
+
+    assert caught.value.body["error"]["message"] == f"Preset {UNKNOWN_MEETING} not found"
 
 
 def test_user_token_verify_reports_active(client):
