@@ -4,10 +4,12 @@ import re
 import shutil
 
 import pytest
+import requests
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect, sync_playwright
 
 from polls.models import Membership, Poll
+from tests.support import SANDBOX_ACCOUNT_ID, SANDBOX_API_TOKEN, SANDBOX_APP_ID
 
 pytestmark = pytest.mark.browser
 
@@ -254,3 +256,28 @@ def test_hidden_tab_stops_refreshing_until_shown_again(signed_in, sandbox):
 
     assert hidden_refreshes == 0
     assert refreshes
+
+
+def test_observer_reconnects_after_its_token_is_refused(signed_in, sandbox, live_results):
+    page = signed_in
+    meeting_id = sandbox.live_meeting_id()
+    poll = sandbox.control(
+        "POST", f"/meetings/{meeting_id}/polls", json={"question": "Tea?", "options": ["Y", "N"]}
+    )["poll"]
+    page.goto(f"/meetings/{meeting_id}/")
+    expect(page.locator("#observer")).to_contain_text("Live results: on")
+    participant = sandbox.meeting(meeting_id)["participants"][0]
+
+    # Someone else refreshes the observer's token, so the page's copy is refused from now on.
+    requests.post(
+        f"{sandbox.api_url}/accounts/{SANDBOX_ACCOUNT_ID}/realtime/kit/{SANDBOX_APP_ID}"
+        f"/meetings/{meeting_id}/participants/{participant['id']}/token",
+        headers={"Authorization": f"Bearer {SANDBOX_API_TOKEN}"},
+        timeout=5,
+    ).raise_for_status()
+    expect(page.locator("#observer")).to_contain_text("not connected")
+    expect(page.locator("#observer")).to_contain_text("Live results: on", timeout=10_000)
+    vote(sandbox, meeting_id, poll["id"], 0, "ana")
+
+    expect(page.locator("#poll-list")).to_contain_text("1 vote in total", timeout=2000)
+    assert len(sandbox.meeting(meeting_id)["participants"]) == 1
