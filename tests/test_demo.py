@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -16,6 +17,7 @@ from django.core.management.base import CommandError
 from django.test import override_settings
 
 from polls.models import Organisation
+from sandbox import seed
 from tests.support import PROJECT_ROOT, free_port
 
 
@@ -99,3 +101,23 @@ def test_demo_serves_and_stops_both_servers(running_demo, stop):
     assert "Stopped the dashboard and the sandbox." in output
     assert not port_is_open(sandbox_port)
     assert not port_is_open(dashboard_port)
+
+
+def test_demo_meeting_page_joins_through_the_sandbox_sdk(running_demo):
+    _, sandbox_port, dashboard_port = running_demo
+    dashboard = f"http://127.0.0.1:{dashboard_port}"
+    browser = requests.Session()
+    login_page = browser.get(f"{dashboard}/login/", timeout=5).text
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login_page).group(1)
+    browser.post(
+        f"{dashboard}/login/",
+        {"username": "demo", "password": "demo", "csrfmiddlewaretoken": csrf},
+        timeout=5,
+    )
+
+    page = browser.get(f"{dashboard}/meetings/{seed.MEETINGS[0].id}/", timeout=5)
+
+    sdk_url = f"http://127.0.0.1:{sandbox_port}/sandbox/sdk.js"
+    assert f'data-sdk-url="{sdk_url}"' in page.text
+    assert f"http://127.0.0.1:{sandbox_port}" in page.headers["Content-Security-Policy"]
+    assert requests.get(sdk_url, timeout=5).status_code == 200
