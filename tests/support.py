@@ -2,6 +2,7 @@
 
 import os
 import select
+import shutil
 import socket
 import subprocess
 import sys
@@ -24,6 +25,18 @@ AUTHENTICATION_ERROR = {
     "result": None,
 }
 LISTENING_PREFIX = "Sandbox listening on "
+# The browser tests drive Debian's Chromium.
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Without these, Chromium reaches for Google's services at start, which this machine refuses.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 STARTUP_TIMEOUT_SECONDS = 15
 
 

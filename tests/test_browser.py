@@ -1,7 +1,6 @@
 """The moderator's flow in real headless Chromium (Debian's package, driven by Playwright)."""
 
 import re
-import shutil
 
 import pytest
 import requests
@@ -9,21 +8,15 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import expect, sync_playwright
 
 from polls.models import Membership, Poll
-from tests.support import SANDBOX_ACCOUNT_ID, SANDBOX_API_TOKEN, SANDBOX_APP_ID
+from tests.support import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    SANDBOX_ACCOUNT_ID,
+    SANDBOX_API_TOKEN,
+    SANDBOX_APP_ID,
+)
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# Without these, Chromium reaches for Google's services at start, which this machine refuses.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")

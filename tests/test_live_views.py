@@ -119,20 +119,30 @@ def test_update_with_other_options_than_recorded_is_refused(moderator_client, me
     assert "other options" in response.json()["error"]
 
 
+@pytest.fixture
+def session_id(organisation, meeting_id, sandbox):
+    """Return the live session's id, noted as observed as the observer token view does."""
+    session_id = sandbox.meeting(meeting_id)["session"]["id"]
+    MeetingFeed.objects.create(
+        organisation=organisation, meeting_id=meeting_id, session_id=session_id
+    )
+    return session_id
+
+
+def observed_poll(client, meeting_id, counts):
+    sync(client, meeting_id, update(counts=counts))
+    return Poll.objects.get(upstream_id="rtk-poll-1")
+
+
 def results_url(poll, **query):
     url = reverse("poll_results", args=[poll.pk])
     return url + "?" + "&".join(f"{name}={value}" for name, value in query.items())
 
 
 def test_poll_fragment_answers_no_change_until_a_vote_arrives(
-    moderator_client, organisation, meeting_id, sandbox
+    moderator_client, meeting_id, session_id
 ):
-    session_id = sandbox.meeting(meeting_id)["session"]["id"]
-    MeetingFeed.objects.create(
-        organisation=organisation, meeting_id=meeting_id, session_id=session_id
-    )
-    sync(moderator_client, meeting_id, update(counts=(1, 0)))
-    poll = Poll.objects.get(upstream_id="rtk-poll-1")
+    poll = observed_poll(moderator_client, meeting_id, counts=(1, 0))
 
     first = moderator_client.get(results_url(poll, session=session_id), **HTMX)
     seen = first.context["seen"]
@@ -149,14 +159,9 @@ def test_poll_fragment_answers_no_change_until_a_vote_arrives(
 
 
 def test_poll_fragment_stops_refreshing_once_the_session_ended(
-    moderator_client, organisation, meeting_id, sandbox
+    moderator_client, meeting_id, session_id
 ):
-    session_id = sandbox.meeting(meeting_id)["session"]["id"]
-    MeetingFeed.objects.create(
-        organisation=organisation, meeting_id=meeting_id, session_id=session_id
-    )
-    sync(moderator_client, meeting_id, update(counts=(1, 0)))
-    poll = Poll.objects.get(upstream_id="rtk-poll-1")
+    poll = observed_poll(moderator_client, meeting_id, counts=(1, 0))
     seen = moderator_client.get(results_url(poll, session=session_id), **HTMX).context["seen"]
 
     sync(moderator_client, meeting_id, update(counts=(3, 1), ended=True))
@@ -170,15 +175,10 @@ def test_poll_fragment_stops_refreshing_once_the_session_ended(
 
 
 def test_fragment_says_when_no_observer_has_reported_for_a_while(
-    moderator_client, organisation, meeting_id, sandbox
+    moderator_client, meeting_id, session_id
 ):
-    session_id = sandbox.meeting(meeting_id)["session"]["id"]
-    MeetingFeed.objects.create(
-        organisation=organisation, meeting_id=meeting_id, session_id=session_id
-    )
-    sync(moderator_client, meeting_id, update(counts=(1, 0)))
+    poll = observed_poll(moderator_client, meeting_id, counts=(1, 0))
     MeetingFeed.objects.update(last_reported_at=timezone.now() - timedelta(seconds=40))
-    poll = Poll.objects.get(upstream_id="rtk-poll-1")
 
     response = moderator_client.get(results_url(poll, session=session_id), **HTMX)
 

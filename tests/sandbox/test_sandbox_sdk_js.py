@@ -1,6 +1,5 @@
 """The stand-in browser SDK, sdk.js, in real headless Chromium on a page of another origin."""
 
-import shutil
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -9,22 +8,12 @@ import requests
 from playwright.sync_api import sync_playwright
 
 from sandbox import seed
+from tests.support import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 
 AUTH = {"Authorization": f"Bearer {seed.API_TOKEN}"}
 LIVE_MEETING = seed.MEETING_ONBOARDING
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# Without these, Chromium reaches for Google's services at start, which this machine refuses.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # Milliseconds to wait for an event that the sandbox sends at once.
 EVENT_TIMEOUT_MS = 3000
 
