@@ -65,7 +65,7 @@ def meeting_polls(request, organisation, meeting_id):
 @member_required()
 def poll_results(request, organisation, pk):
     poll = _poll(organisation, pk)
-    context = poll_context(poll, _session_param(request))
+    context = poll_context(request, poll, _session_param(request))
     if context["refresh"] and request.GET.get("seen") == context["seen"]:
         return HttpResponse(status=204)
     return render(request, "poll_card.html#results", context)
@@ -103,10 +103,11 @@ def poll_list_context(request, organisation, meeting_id, live_session_id):
     }
 
 
-def poll_context(poll, live_session_id):
+def poll_context(request, poll, live_session_id):
     live.annotate([poll], live.feed_for(poll.organisation, poll.meeting_id), live_session_id)
     return {
         "poll": poll,
+        "can_export": request.user.membership.allows(Membership.Role.HOST),
         "standalone": True,
         "live_session_id": live_session_id,
         "refresh": not poll.freshness.final,

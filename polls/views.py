@@ -91,22 +91,22 @@ def poll_detail(request, organisation, pk):
         pk=pk,
         organisation=organisation,
     )
+    live_session_id, session_error = _live_session_id(organisation, poll.meeting_id)
+    context = {**poll_context(request, poll, live_session_id), "session_error": session_error}
     # Only the live session's polls can change, and only then is an observer worth starting.
-    try:
-        session = selectors.get_live_session(organisation=organisation, meeting_id=poll.meeting_id)
-    except RealtimeKitError as error:
-        session, session_error = None, error
-    else:
-        session, session_error = session.value, None
-    live_session_id = session.get("id") if session else None
-    context = {
-        **poll_context(poll, live_session_id),
-        "session_error": session_error,
-        "can_export": request.user.membership.allows(Membership.Role.HOST),
-    }
     if live_session_id and poll.session_id == live_session_id:
         context["observer"] = _observer_context(organisation, poll.meeting_id)
     return _with_observer_csp(render(request, "poll_detail.html", context), context)
+
+
+def _live_session_id(organisation, meeting_id):
+    """Return the id of the meeting's live session (None when nobody is in) and the error that
+    kept it from being read (or None)."""
+    try:
+        read = selectors.get_live_session(organisation=organisation, meeting_id=meeting_id)
+    except RealtimeKitError as error:
+        return None, error
+    return (read.value or {}).get("id"), None
 
 
 def _render_launcher(request, organisation, meeting_id, form, *, status, error=None):
