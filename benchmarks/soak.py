@@ -1,9 +1,10 @@
 """Soak test: moderators use the dashboard against the sandbox while faults are injected.
 
 Starts the sandbox and the dashboard (gunicorn by default) on loopback ports with a fresh
-database. Runs moderators, a fault injector and a voter for a bounded time. Then checks for
-HTTP 500s, duplicate polls and gaps between the dashboard's database and the sandbox, and
-writes a Markdown report. Exit status: 0 when every check passes, 1 when one fails, 2 when the
+database. Runs moderators, a fault injector, a voter and observers, which forward the sandbox's
+poll results to the dashboard as a moderator's browser does, for a bounded time. Then checks for
+HTTP 500s, duplicate polls, gaps between the dashboard's database and the sandbox, and votes
+that the dashboard did not store, and writes a Markdown report. Exit status: 0 when every check passes, 1 when one fails, 2 when the
 run could not be set up, 130 when interrupted. See benchmarks/README.md.
 
     .venv/bin/python benchmarks/soak.py --seconds 180
@@ -41,6 +42,7 @@ from benchmarks.soak_load import (  # noqa: E402
     SandboxControl,
     Voter,
 )
+from benchmarks.soak_observers import Observer, ObserverStats  # noqa: E402
 from benchmarks.soak_report import Run, check, render, severe_log_records  # noqa: E402
 
 DEFAULT_OUTPUT = PROJECT_ROOT / "benchmarks" / "SOAK.md"
@@ -52,7 +54,7 @@ RATE_LIMIT_WINDOW_SECONDS = 300
 PACED_CALLS_PER_WINDOW = 1000
 PACING_BURST_CALLS = 20
 # An injected delay is at most 4 s, after which the sandbox still serves the request, so the
-# checks wait this long for such a request to land.
+# checks, and the observers' final forwards, wait this long for such a request to land.
 SETTLE_SECONDS = 5
 PROGRESS_INTERVAL_SECONDS = 30
 
@@ -71,6 +73,12 @@ def parse_args(argv):
         type=_bounded_int(1, 50),
         default=6,
         help="moderator threads, one login each",
+    )
+    parser.add_argument(
+        "--observers",
+        type=_bounded_int(1, 10),
+        default=3,
+        help="observer threads, each with a page on every live meeting that forwards votes",
     )
     parser.add_argument(
         "--server",
@@ -147,12 +155,15 @@ def run(args, environment):
     """Set up, run the load, check and report; return whether every check passed."""
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
     run_id = secrets.token_hex(3)
-    print(f"Soak test: {args.seconds} s, {args.moderators} moderators, seed {seed}.")
+    print(
+        f"Soak test: {args.seconds} s, {args.moderators} moderators, {args.observers} observers, "
+        f"seed {seed}."
+    )
 
     setup.set_up_backends(environment)
     print(f"Database: {environment.database_description}; cache: {environment.cache_description}.")
-    variables = setup.dashboard_environment(environment, log_level="INFO")
     sandbox_url = setup.start_sandbox(environment)
+    variables = setup.dashboard_environment(environment, log_level="INFO", sandbox_url=sandbox_url)
     setup.set_up_django({**variables, "LOG_LEVEL": "WARNING"})
     environment.django_ready = True
     password = secrets.token_urlsafe(16)
@@ -170,21 +181,48 @@ def run(args, environment):
     clock = Clock(args.seconds)
     stats = RequestStats()
     launches = LaunchBook(run_id)
+    budget = _call_budget(args, clock)
     injector, voter, threads = _start_load(
-        args, seed, run_id, clock, stats, launches, usernames, password, sandbox_url, dashboard_url
+        args,
+        seed,
+        run_id,
+        clock,
+        stats,
+        budget,
+        launches,
+        usernames,
+        password,
+        sandbox_url,
+        dashboard_url,
+    )
+    observer_stats = ObserverStats()
+    observers = _start_observers(
+        args,
+        seed,
+        clock,
+        stats,
+        observer_stats,
+        budget,
+        usernames,
+        password,
+        sandbox_url,
+        dashboard_url,
     )
     try:
         _wait_with_progress(clock, stats, launches)
     finally:
         clock.stop()
-    for thread in threads:
+    for thread in [*threads, *observers]:
         thread.join(CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS + 5)
     seconds = time.monotonic() - clock.started
-    for thread in threads:
+    for thread in [*threads, *observers]:
         if thread.is_alive():
             stats.soak_errors.append(f"thread {thread.name} was still running after the run")
 
     time.sleep(SETTLE_SECONDS)
+    print("Load ended; each observer page sends its final forward.", flush=True)
+    for observer in observers:
+        observer.forward_final()
     memory_end = setup.resident_memory_mib(dashboard)
     control = SandboxControl(sandbox_url)
     fault_hits = {
@@ -200,6 +238,7 @@ def run(args, environment):
         seconds=seconds,
         planned_seconds=args.seconds,
         moderators=args.moderators,
+        observers=args.observers,
         server=args.server,
         workers=args.workers,
         threads=args.threads,
@@ -225,6 +264,8 @@ def run(args, environment):
         ],
         upstream_requests=upstream_requests,
         dashboard_polls=_dashboard_polls(),
+        dashboard_counts=_dashboard_counts(),
+        observer_stats=observer_stats.snapshot(),
         memory_start_mib=memory_start,
         memory_end_mib=memory_end,
         server_log=str(log_path),
@@ -240,20 +281,33 @@ def run(args, environment):
     return checks.passed
 
 
+def _call_budget(args, clock):
+    return CallBudget(
+        calls_per_window=PACED_CALLS_PER_WINDOW,
+        window_seconds=min(args.seconds, RATE_LIMIT_WINDOW_SECONDS),
+        burst=PACING_BURST_CALLS,
+        clock=clock,
+    )
+
+
 def _start_load(
-    args, seed, run_id, clock, stats, launches, usernames, password, sandbox_url, dashboard_url
+    args,
+    seed,
+    run_id,
+    clock,
+    stats,
+    budget,
+    launches,
+    usernames,
+    password,
+    sandbox_url,
+    dashboard_url,
 ):
     from sandbox import seed as sandbox_seed
 
     active_meetings = [
         meeting.id for meeting in sandbox_seed.MEETINGS if meeting.status == "ACTIVE"
     ]
-    budget = CallBudget(
-        calls_per_window=PACED_CALLS_PER_WINDOW,
-        window_seconds=min(args.seconds, RATE_LIMIT_WINDOW_SECONDS),
-        burst=PACING_BURST_CALLS,
-        clock=clock,
-    )
     moderators = [
         Moderator(
             username=username,
@@ -288,6 +342,56 @@ def _start_load(
     return injector, voter, threads
 
 
+def _start_observers(
+    args,
+    seed,
+    clock,
+    stats,
+    observer_stats,
+    budget,
+    usernames,
+    password,
+    sandbox_url,
+    dashboard_url,
+):
+    """Start the observers, each with a page on every meeting that has a live session."""
+    meetings = SandboxControl(sandbox_url).json("GET", "/meetings")["meetings"]
+    live_meetings = [meeting["id"] for meeting in meetings if meeting["session"]]
+    observers = [
+        Observer(
+            name=f"observer {number}",
+            username=username,
+            password=password,
+            base_url=dashboard_url,
+            meeting_ids=live_meetings,
+            clock=clock,
+            budget=budget,
+            request_stats=stats,
+            stats=observer_stats,
+            rng=_seeded_random(seed + 1000 + number),
+            injects_join_failures=second_browser,
+        )
+        for number, (username, second_browser) in enumerate(
+            _observer_logins(usernames, args.observers), start=1
+        )
+    ]
+    for observer in observers:
+        observer.start()
+    return observers
+
+
+def _observer_logins(usernames, count):
+    """Return each observer's username, and whether it is a second browser of an earlier one.
+
+    From three observers on, the last one logs in as the first one's moderator, so two
+    browsers share one observer participant per meeting and its token.
+    """
+    logins = [usernames[index % len(usernames)] for index in range(count)]
+    if count >= 3:
+        logins[-1] = logins[0]
+    return [(username, username in logins[:index]) for index, username in enumerate(logins)]
+
+
 def _seeded_random(seed):
     """Return a generator for the load's random choices, repeatable by seed; not for secrets."""
     return random.Random(seed)  # noqa: S311
@@ -297,10 +401,11 @@ def _wait_with_progress(clock, stats, launches):
     while clock.pause(PROGRESS_INTERVAL_SECONDS):
         request_records, _ = stats.snapshot()
         errors = sum(1 for request in request_records if request.status == 500)
+        syncs = sum(1 for request in request_records if request.kind == "sync")
         elapsed = time.monotonic() - clock.started
         print(
             f"  {elapsed:4.0f} s: {len(request_records)} dashboard requests, "
-            f"{len(launches.snapshot())} launches, {errors} HTTP 500",
+            f"{len(launches.snapshot())} launches, {syncs} sync posts, {errors} HTTP 500",
             flush=True,
         )
 
@@ -328,6 +433,23 @@ def _dashboard_polls():
 
     fields = ("pk", "launch_key", "status", "upstream_id", "question", "meeting_id")
     return list(Poll.objects.values(*fields))
+
+
+def _dashboard_counts():
+    """Return each stored poll with an upstream id as {upstream_id: {pk, total_votes, counts}},
+    with the options' counts in the order of their positions."""
+    from polls.models import Poll
+
+    polls = Poll.objects.exclude(upstream_id="").prefetch_related("options")
+    return {
+        poll.upstream_id: {
+            "pk": poll.pk,
+            "total_votes": poll.total_votes,
+            # PollOption's default ordering is by position, also when prefetched.
+            "counts": [option.count for option in poll.options.all()],
+        }
+        for poll in polls
+    }
 
 
 def _print_log_records(log_path, *, has_500s):

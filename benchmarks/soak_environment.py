@@ -26,6 +26,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 REDIS_URL = "redis://127.0.0.1:6379/14"
 SETTINGS_MODULE = "benchmarks.soak_settings"
+# The sandbox's seeded preset for a hidden participant that can view polls, which the dashboard
+# requires before a meeting page starts live results.
+OBSERVER_PRESET = "observer"
 # The dashboard reads with this timeout in seconds, so an injected delay of 3 s or more times out.
 READ_TIMEOUT_SECONDS = 2
 START_TIMEOUT_SECONDS = 30
@@ -111,8 +114,12 @@ def set_up_backends(environment):
         flush_redis(REDIS_URL)
 
 
-def dashboard_environment(environment, *, log_level):
-    """Return the environment variables of the dashboard's processes, secrets made for this run."""
+def dashboard_environment(environment, *, log_level, sandbox_url):
+    """Return the environment variables of the dashboard's processes, secrets made for this run.
+
+    Meeting pages load the sandbox's stand-in for RealtimeKit's browser SDK, so they show the
+    live results section that the soak test's observers read.
+    """
     variables = {
         name: value
         for name, value in os.environ.items()
@@ -128,6 +135,7 @@ def dashboard_environment(environment, *, log_level):
             "DJANGO_SECURE_SSL_REDIRECT": "false",
             "DATABASE_URL": environment.database_url,
             "REALTIMEKIT_READ_TIMEOUT": str(READ_TIMEOUT_SECONDS),
+            "REALTIMEKIT_SDK_URL": f"{sandbox_url}/sandbox/sdk.js",
             "LOG_LEVEL": log_level,
             "SOAK_STATIC_ROOT": str(environment.temp_dir / "static"),
             "PYTHONUNBUFFERED": "1",
@@ -187,7 +195,7 @@ def prepare_database(*, sandbox_url, moderators, password):
     """Migrate, collect the static files, and create the organisation and the moderators.
 
     Returns the moderators' usernames. The organisation points at the sandbox with its
-    published credentials.
+    published credentials, and its observers join with the sandbox's observer preset.
     """
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
@@ -203,6 +211,7 @@ def prepare_database(*, sandbox_url, moderators, password):
         account_id=seed.ACCOUNT_ID,
         app_id=seed.APP_ID,
         api_base_url=f"{sandbox_url}/client/v4",
+        observer_preset=OBSERVER_PRESET,
     )
     organisation.api_token = seed.API_TOKEN
     organisation.save()

@@ -24,9 +24,18 @@ LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 SEARCH_TERMS = ["update", "town", "webinar", "office", "customer", "workshop"]
 OPTION_TEXTS = ["Lyon", "Osaka", "Nairobi", "Lima", "Oslo", "Perth", "Quito", "Tunis"]
 # Calls to Cloudflare that each dashboard request makes when nothing fails, read in
-# polls/views.py and polls/services.py: a meeting page reads the meeting and its session, and
-# a launch reads the session and creates the poll. A poll page reads only the database.
-UPSTREAM_CALLS = {"meeting list": 1, "badge": 1, "meeting page": 2, "launch": 2}
+# polls/views.py, polls/services.py and polls/observer.py: a meeting page reads the meeting and
+# its session, and a launch reads the session and creates the poll. An observer token reads the
+# session, plus one call that mints or refreshes the participant on the first or a refresh=1
+# request. A poll page and a sync read only the database.
+UPSTREAM_CALLS = {
+    "meeting list": 1,
+    "badge": 1,
+    "meeting page": 2,
+    "launch": 2,
+    "observer token": 1,
+    "observer token, minted or refreshed": 2,
+}
 
 CONFIRMED = "confirmed"
 UNCONFIRMED = "unconfirmed"
@@ -215,6 +224,8 @@ class PageParser(HTMLParser):
         self.links: list[str] = []
         self.classes: set[str] = set()
         self.alerts: list[str] = []
+        # The data-* attributes of the element with id="observer", which starts live results.
+        self.observer: dict[str, str] | None = None
         self._alert_depth = 0
         self._alert_text: list[str] = []
         self.feed(text)
@@ -230,6 +241,8 @@ class PageParser(HTMLParser):
             self.hx_gets.append(attributes["hx-get"])
         if tag == "a" and attributes.get("href"):
             self.links.append(attributes["href"])
+        if attributes.get("id") == "observer":
+            self.observer = {name: value or "" for name, value in attrs if name.startswith("data-")}
         if tag == "p" and self._alert_depth:
             self._alert_depth += 1
         elif tag == "p" and "error" in classes and attributes.get("role") == "alert":
@@ -264,11 +277,20 @@ class DashboardClient:
     def get(self, kind, path, *, htmx=False, current_path=None):
         return self._send(kind, "GET", path, htmx=htmx, current_path=current_path)
 
-    def post(self, kind, path, data, *, htmx=False, current_path=None):
-        return self._send(kind, "POST", path, data=data, htmx=htmx, current_path=current_path)
+    def post(self, kind, path, data, *, htmx=False, current_path=None, headers=None):
+        return self._send(
+            kind, "POST", path, data=data, htmx=htmx, current_path=current_path, headers=headers
+        )
 
-    def _send(self, kind, method, path, *, htmx, current_path, data=None):
-        headers = {"Origin": self.base_url} if method == "POST" else {}
+    def post_json(self, kind, path, body, *, csrf_token):
+        """Send `body` as JSON with the CSRF token in X-CSRFToken, as fetch() in a page does."""
+        headers = {"X-CSRFToken": csrf_token}
+        return self._send(kind, "POST", path, json=body, htmx=False, headers=headers)
+
+    def _send(
+        self, kind, method, path, *, htmx, current_path=None, data=None, json=None, headers=None
+    ):
+        headers = {**(headers or {}), **({"Origin": self.base_url} if method == "POST" else {})}
         if htmx:
             headers["HX-Request"] = "true"
             headers["HX-Current-URL"] = self.base_url + (current_path or path)
@@ -281,6 +303,7 @@ class DashboardClient:
                 method,
                 self.base_url + path,
                 data=data,
+                json=json,
                 headers=headers,
                 timeout=(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS),
                 allow_redirects=False,
@@ -308,6 +331,29 @@ class DashboardClient:
             cookie.secure = False
 
 
+def log_in(client, username, password, clock):
+    """Log in through the form; return False if the run ends first.
+
+    Tries three times, since a fault could hit the login too, then raises RuntimeError.
+    """
+    for _attempt in range(3):
+        page = client.get("login page", "/login/")
+        if page is not None and page.status_code == 200:
+            token = PageParser(page.text).inputs.get("csrfmiddlewaretoken", "")
+            form = {
+                "username": username,
+                "password": password,
+                "csrfmiddlewaretoken": token,
+                "next": "",
+            }
+            response = client.post("login", "/login/", form)
+            if response is not None and response.status_code == 302:
+                return True
+        if not clock.pause(1):
+            return False
+    raise RuntimeError(f"{username} could not log in three times in a row")
+
+
 class Moderator(threading.Thread):
     """Logs in, then browses meetings, opens live ones and launches polls until the deadline."""
 
@@ -330,32 +376,13 @@ class Moderator(threading.Thread):
 
     def run(self):
         try:
-            if not self._log_in():
+            if not log_in(self.client, self.username, self.password, self.clock):
                 return
             while self.clock.running():
                 self._one_round()
                 self.clock.pause(self.rng.uniform(0.2, 1.0))
         except Exception:  # noqa: BLE001 - reported with its traceback at the end of the run
             self.stats.record_soak_error(f"moderator {self.username}")
-
-    def _log_in(self):
-        """Log in through the form; try three times, since a fault could hit the login too."""
-        for _attempt in range(3):
-            page = self.client.get("login page", "/login/")
-            if page is not None and page.status_code == 200:
-                token = PageParser(page.text).inputs.get("csrfmiddlewaretoken", "")
-                form = {
-                    "username": self.username,
-                    "password": self.password,
-                    "csrfmiddlewaretoken": token,
-                    "next": "",
-                }
-                response = self.client.post("login", "/login/", form)
-                if response is not None and response.status_code == 302:
-                    return True
-            if not self.clock.pause(1):
-                return False
-        raise RuntimeError(f"{self.username} could not log in three times in a row")
 
     def _one_round(self):
         if not self.live_meetings or self.rng.random() < 0.25:
