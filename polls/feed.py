@@ -14,7 +14,8 @@ import re
 from dataclasses import dataclass
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
-MAX_POLLS = 100
+# A page sends every poll of the session when it joins, and only changed ones after that.
+MAX_POLLS = 500
 MAX_OPTIONS = 50
 MAX_QUESTION_LENGTH = 1000
 # PollOption.text holds 255 characters.

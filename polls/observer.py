@@ -123,7 +123,8 @@ def _mint(client, organisation, user, meeting_id):
         name=f"Poll dashboard ({user.get_username()})",
     )
     fields = {"participant_id": str(participant.get("id", "")), "token": participant["token"]}
-    # When two tabs mint at once, both participants work and the first one stored is kept.
+    # A participant stored before, which Cloudflare forgot or another tab minted a moment ago,
+    # is replaced by this one. Another tab's participant keeps working all the same.
     observer, _ = Observer.objects.get_or_create(
         organisation=organisation, user=user, meeting_id=meeting_id, defaults=fields
     )

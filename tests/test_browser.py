@@ -274,3 +274,28 @@ def test_observer_reconnects_after_its_token_is_refused(signed_in, sandbox, live
 
     expect(page.locator("#poll-list")).to_contain_text("1 vote in total", timeout=2000)
     assert len(sandbox.meeting(meeting_id)["participants"]) == 1
+
+
+def test_observer_sends_only_the_polls_that_changed(signed_in, sandbox, live_results):
+    page = signed_in
+    meeting_id = sandbox.live_meeting_id()
+    first, second = (
+        sandbox.control(
+            "POST", f"/meetings/{meeting_id}/polls", json={"question": q, "options": ["Y", "N"]}
+        )["poll"]
+        for q in ("Tea?", "Cake?")
+    )
+    posts = []
+    page.on(
+        "request",
+        lambda request: "/polls/sync" in request.url and posts.append(request.post_data_json),
+    )
+    page.goto(f"/meetings/{meeting_id}/")
+    expect(page.locator("#poll-list")).to_contain_text("Cake?")
+    joined = len(posts)
+
+    vote(sandbox, meeting_id, second["id"], 1, "ana")
+    expect(page.locator("#poll-list")).to_contain_text("1 vote in total", timeout=2000)
+
+    assert {poll["id"] for poll in posts[0]["polls"]} == {first["id"], second["id"]}
+    assert [[poll["id"] for poll in post["polls"]] for post in posts[joined:]] == [[second["id"]]]

@@ -11,7 +11,8 @@
   var config = status.dataset;
   // Bursts of votes are merged: at most one post in this time, always with the latest state.
   var SEND_INTERVAL_MS = 300;
-  // Sent even without a change, so other pages can tell that this one is still watching.
+  // A post at least this often, even without a change, so other pages can tell that this one
+  // is still watching.
   var HEARTBEAT_MS = 5000;
   var RETRY_DELAYS_MS = [1000, 2000, 5000, 10000, 30000];
 
@@ -25,6 +26,9 @@
   var sendTimer = null;
   var heartbeatTimer = null;
   var failures = 0;
+  // Poll id to the JSON of its last update that the dashboard accepted: only polls that changed
+  // since are sent again, so a meeting with many polls costs little per vote.
+  var accepted = {};
 
   function say(text) {
     status.textContent = "Live results: " + text;
@@ -119,6 +123,8 @@
   function watch(joined) {
     meeting = joined;
     failures = 0;
+    // Votes may have come in while the page was away: send every poll once more.
+    accepted = {};
     meeting.polls.on("pollsUpdate", function (update) {
       queue((update && update.polls) || meeting.polls.items);
     });
@@ -128,10 +134,10 @@
     say("on. This page forwards votes to the dashboard while it is open.");
     queue(meeting.polls.items);
     heartbeatTimer = setInterval(function () {
-      if (latest && !sending) {
+      if (latest && !sending && Date.now() - lastSentAt >= HEARTBEAT_MS) {
         send();
       }
-    }, HEARTBEAT_MS);
+    }, 1000);
   }
 
   function left(joined, state) {
@@ -159,15 +165,25 @@
     sendTimer = setTimeout(send, Math.max(0, lastSentAt + SEND_INTERVAL_MS - Date.now()));
   }
 
+  // Sends the polls that changed since the dashboard last accepted them; with none, the post
+  // still tells the dashboard that this page is watching.
   function send() {
     sending = true;
     lastSentAt = Date.now();
-    var body = JSON.stringify({ polls: latest.map(toUpdate), ended: ended });
+    var changed = latest.map(toUpdate).map(function (update) {
+      return { id: update.id, json: JSON.stringify(update) };
+    }).filter(function (entry) {
+      return accepted[entry.id] !== entry.json;
+    });
+    var body = '{"polls":[' + changed.map(function (entry) { return entry.json; }).join(",") +
+      '],"ended":' + ended + "}";
     post(config.syncUrl, "application/json", body, closing && body.length < 60000)
       .then(function (response) {
-        if (response.status === 403) {
+        if (response.ok) {
+          changed.forEach(function (entry) { accepted[entry.id] = entry.json; });
+        } else if (response.status === 403) {
           stop("stopped: you are signed out or lost access. Reload the page.");
-        } else if (!response.ok && response.status < 500) {
+        } else if (response.status < 500) {
           return response.json().then(function (data) {
             say("an update was refused: " + (data.error || "HTTP " + response.status));
           });
