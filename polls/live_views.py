@@ -58,7 +58,7 @@ def meeting_polls(request, organisation, meeting_id):
     context = poll_list_context(request, organisation, meeting_id, _session_param(request))
     if context["refresh"] and request.GET.get("seen") == context["seen"]:
         return HttpResponse(status=204)
-    return render(request, "meeting_detail.html#poll-list", context)
+    return render(request, "meeting_detail.html#poll-refresh", context)
 
 
 @require_GET
@@ -99,6 +99,7 @@ def poll_list_context(request, organisation, meeting_id, live_session_id):
         "polls": polls,
         "live_session_id": live_session_id,
         "refresh": not fresh.final,
+        "session_ended": fresh.state == "ended",
         "seen": live.list_token(polls, fresh),
     }
 

@@ -39,7 +39,7 @@ class Membership(models.Model):
     class Role(models.TextChoices):
         # Listed from least to most allowed: each role may do all that the ones before it may.
         VIEWER = "viewer", "Viewer: watches polls and results"
-        HOST = "host", "Host: also launches polls"
+        HOST = "host", "Host: also launches polls and exports results"
         ADMIN = "admin", "Admin: also manages the connection and the members"
 
     user = models.OneToOneField(
@@ -110,6 +110,11 @@ class Poll(models.Model):
 
     def __str__(self):
         return self.question
+
+    @property
+    def leading_count(self):
+        """The highest count among the options, read from the prefetched options."""
+        return max((option.count for option in self.options.all()), default=0)
 
 
 class PollOption(models.Model):

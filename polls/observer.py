@@ -96,7 +96,7 @@ def observer_token(*, organisation, user, meeting_id, refresh=False):
         raise ObserverUnavailable(
             "Nobody is in this meeting right now, so there are no live results to watch."
         )
-    _note_session(organisation, meeting_id, session.get("id") or "")
+    note_live_session(organisation, meeting_id, session.get("id") or "")
 
     observer = Observer.objects.filter(
         organisation=organisation, user=user, meeting_id=meeting_id
@@ -135,15 +135,23 @@ def _mint(client, organisation, user, meeting_id):
     return observer.token
 
 
-def _note_session(organisation, meeting_id, session_id):
-    """Remember which session the observers join; a new session starts a new feed."""
+def note_live_session(organisation, meeting_id, session_id):
+    """Remember the session that Cloudflare reports live, which observers join.
+
+    A new session starts a new feed. A session marked ended that Cloudflare reports live again
+    is live: session ids are unique in Cloudflare, but a restarted sandbox reuses its own.
+    """
     feed, created = MeetingFeed.objects.get_or_create(
         organisation=organisation, meeting_id=meeting_id, defaults={"session_id": session_id}
     )
-    if not created and feed.session_id != session_id:
+    if created:
+        return
+    if feed.session_id != session_id:
         MeetingFeed.objects.filter(pk=feed.pk).update(
             session_id=session_id, ended_at=None, last_reported_at=None
         )
+    elif feed.ended_at is not None:
+        MeetingFeed.objects.filter(pk=feed.pk).update(ended_at=None)
 
 
 def sdk_url():

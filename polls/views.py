@@ -139,6 +139,8 @@ def _render_launch_result(request, organisation, meeting_id, form, *, status=200
 def _render_meeting(request, organisation, meeting_id, form, *, launch_error=None, status=200):
     found = _meeting_and_session(organisation, meeting_id)
     live_session_id = found["session"].get("id") if found["session"] else None
+    if live_session_id and not found["stale"]:
+        observer.note_live_session(organisation, meeting_id, live_session_id)
     context = {
         "form": form,
         "launch_error": launch_error,

@@ -121,3 +121,18 @@ def test_demo_meeting_page_joins_through_the_sandbox_sdk(running_demo):
     assert f'data-sdk-url="{sdk_url}"' in page.text
     assert f"http://127.0.0.1:{sandbox_port}" in page.headers["Content-Security-Policy"]
     assert requests.get(sdk_url, timeout=5).status_code == 200
+
+
+def test_demo_stops_when_the_sandbox_dies(running_demo):
+    demo, _, dashboard_port = running_demo
+    children = subprocess.run(
+        ["pgrep", "-P", str(demo.pid)], capture_output=True, text=True, check=True
+    ).stdout.split()
+
+    for child in children:
+        os.kill(int(child), signal.SIGKILL)
+    output, _ = demo.communicate(timeout=20)
+
+    assert "The sandbox stopped (exit status -9), so the dashboard stops too." in output
+    assert "Traceback" not in output
+    assert not port_is_open(dashboard_port)

@@ -315,3 +315,49 @@ def test_refreshed_list_offers_exports_to_hosts_only(
     response = client.get(reverse("meeting_polls", args=[meeting_id]), **HTMX)
 
     assert ("export.csv" in response.content.decode()) == links
+
+
+def test_session_reported_live_again_is_not_ended(moderator_client, meeting_id, session_id):
+    # A restarted sandbox starts its seeded sessions again under the same ids.
+    observed_poll(moderator_client, meeting_id, counts=(1, 0))
+    sync(moderator_client, meeting_id, {"polls": [], "ended": True})
+
+    response = moderator_client.get(reverse("meeting_detail", args=[meeting_id]))
+
+    content = response.content.decode()
+    assert MeetingFeed.objects.get().ended_at is None
+    assert 'hx-trigger="every 1s"' in content
+    assert "Session ended" not in content
+
+
+def test_list_fragment_replaces_the_live_line_once_the_session_ended(
+    moderator_client, meeting_id, session_id
+):
+    url = reverse("meeting_polls", args=[meeting_id]) + f"?session={session_id}"
+    observed_poll(moderator_client, meeting_id, counts=(1, 0))
+    live = moderator_client.get(url, **HTMX).content.decode()
+
+    sync(moderator_client, meeting_id, {"polls": [], "ended": True})
+    ended = moderator_client.get(url, **HTMX).content.decode()
+
+    assert 'id="live-session"' not in live
+    assert 'id="live-session" class="session" aria-label="Live session" hx-swap-oob="true"' in ended
+    assert "The session has ended." in ended
+
+
+def test_poll_without_votes_names_no_vote_time(moderator_client, meeting_id, session_id):
+    poll = observed_poll(moderator_client, meeting_id, counts=(0, 0))
+
+    content = moderator_client.get(results_url(poll, session=session_id), **HTMX).content.decode()
+
+    assert "<strong>0</strong> votes in total" in content
+    assert "last vote counted" not in content
+
+
+def test_leading_option_is_marked(moderator_client, meeting_id, session_id):
+    poll = observed_poll(moderator_client, meeting_id, counts=(1, 3))
+
+    content = moderator_client.get(results_url(poll, session=session_id), **HTMX).content.decode()
+
+    assert content.count("poll-option leading") == 1
+    assert content.index("poll-option leading") > content.index("Option 0")

@@ -3,6 +3,7 @@ import select
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from django.conf import settings
@@ -30,6 +31,8 @@ class Command(BaseCommand):
         )
         parser.add_argument("--port", type=int, default=int(os.environ.get("DASHBOARD_PORT", 8000)))
 
+    _stopping = False
+
     def handle(self, *args, sandbox_port, port, **options):
         if not settings.DEBUG:
             raise CommandError(
@@ -46,6 +49,8 @@ class Command(BaseCommand):
         sandbox = self._start_sandbox(sandbox_port)
         # SIGTERM (from `kill` or a process manager) then stops the sandbox too, as Ctrl-C does.
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
+        # A dashboard without its sandbox only shows connection errors, so it stops too.
+        threading.Thread(target=self._stop_when_gone, args=(sandbox,), daemon=True).start()
         try:
             self.stdout.write(
                 self.style.SUCCESS(
@@ -56,6 +61,7 @@ class Command(BaseCommand):
             )
             call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
         finally:
+            self._stopping = True
             _stop(sandbox)
             self.stdout.write("Stopped the dashboard and the sandbox.")
 
@@ -77,6 +83,16 @@ class Command(BaseCommand):
         Membership.objects.update_or_create(
             user=user, defaults={"organisation": organisation, "role": Membership.Role.ADMIN}
         )
+
+    def _stop_when_gone(self, sandbox):
+        status = sandbox.wait()
+        if self._stopping:
+            return
+        self.stderr.write(
+            f"The sandbox stopped (exit status {status}), so the dashboard stops too. "
+            "Run make demo again to restart both."
+        )
+        os.kill(os.getpid(), signal.SIGTERM)
 
     def _start_sandbox(self, sandbox_port):
         """Start the sandbox and return it once it listens, or raise CommandError."""
