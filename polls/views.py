@@ -100,8 +100,8 @@ def poll_detail(request, organisation, pk):
 
 
 def _live_session_id(organisation, meeting_id):
-    """Return the id of the meeting's live session (None when nobody is in) and the error that
-    kept it from being read (or None)."""
+    """Return the id of the meeting's live session, or None when no session is live, and the
+    error that kept it from being read, or None."""
     try:
         read = selectors.get_live_session(organisation=organisation, meeting_id=meeting_id)
     except RealtimeKitError as error:
@@ -159,7 +159,7 @@ def _render_meeting(request, organisation, meeting_id, form, *, launch_error=Non
 
 
 def _observer_context(organisation, meeting_id):
-    """What the page needs to start the observer, or the reason it cannot."""
+    """Return what the page needs to start the observer, or the reason it cannot."""
     problem = ""
     if not observer.sdk_url():
         problem = "Live results are off on this server: REALTIMEKIT_SDK_URL is not set."

@@ -1,6 +1,6 @@
-// Adds and removes option rows in the poll form and keeps the meeting search box in step with
-// the address bar; without JavaScript both forms still work as plain forms. Live results
-// refresh only in a visible tab, and lists of voters stay open across refreshes.
+// Adds and removes option rows in the poll form, and keeps the meeting search box in step with
+// the address bar. Without JavaScript both forms still work as plain forms.
+// Live results refresh only in a visible tab. Lists of voters stay open across refreshes.
 (function () {
   "use strict";
 
