@@ -48,6 +48,12 @@ def participant(request: Request, sandbox: "SandboxServer") -> Response:
     return json_response(200, sandbox.state.find_observer(_token(request)))
 
 
+@ROUTES.route("POST", ENDPOINT_PREFIX + "leave")
+def leave(request: Request, sandbox: "SandboxServer") -> Response:
+    sandbox.state.leave(_token(request))
+    return json_response(200, {"status": "left"})
+
+
 @ROUTES.route("GET", ENDPOINT_PREFIX + "polls")
 def polls(request: Request, sandbox: "SandboxServer") -> Response:
     token = _token(request)

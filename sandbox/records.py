@@ -140,9 +140,14 @@ class Participant:
     # (time.monotonic()), for the overview's connected flag.
     waiting: int = 0
     last_polled: float | None = None
+    # Set by meeting.leave() until the next long-poll, which is a new join.
+    left: bool = False
+    leaves: int = 0
 
     @property
     def connected(self) -> bool:
+        if self.left:
+            return False
         if self.waiting > 0:
             return True
         return self.last_polled is not None and (

@@ -221,10 +221,13 @@ class SandboxState:
         deadline = time.monotonic() + wait_seconds
         with self._lock:
             watcher = self._participant_by_token(token)
+            watcher.left = False
             watcher.waiting += 1
             try:
                 meeting_id = watcher.meeting_id
                 while self._versions[meeting_id] <= since and not self._closed:
+                    if watcher.left:
+                        break
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
                         break
@@ -234,6 +237,14 @@ class SandboxState:
             finally:
                 watcher.waiting -= 1
                 watcher.last_polled = time.monotonic()
+
+    def leave(self, token: str) -> None:
+        """Mark the token's participant as gone and end its waiting long-polls at once."""
+        with self._lock:
+            participant = self._participant_by_token(token)
+            participant.left = True
+            participant.leaves += 1
+            self._changed.notify_all()
 
     # Lookups; callers hold the lock.
 
@@ -322,6 +333,7 @@ class SandboxState:
                     "preset_name": participant.preset_name,
                     "name": participant.name,
                     "connected": participant.connected,
+                    "leaves": participant.leaves,
                 }
                 for participant in participants
             ],

@@ -1,6 +1,7 @@
 """The moderator's flow in real headless Chromium (Debian's package, driven by Playwright)."""
 
 import re
+import time
 
 import pytest
 import requests
@@ -300,3 +301,32 @@ def test_observer_sends_only_the_polls_that_changed(signed_in, sandbox, live_res
 
     assert {poll["id"] for poll in posts[0]["polls"]} == {first["id"], second["id"]}
     assert [[poll["id"] for poll in post["polls"]] for post in posts[joined:]] == [[second["id"]]]
+
+
+def test_observer_leaves_the_meeting_when_the_page_closes(signed_in, sandbox, live_results):
+    page = signed_in
+    meeting_id = sandbox.live_meeting_id()
+    page.goto(f"/meetings/{meeting_id}/")
+    expect(page.locator("#observer")).to_contain_text("Live results: on")
+
+    page.goto("/meetings/")
+
+    deadline = time.monotonic() + 3
+    while sandbox.meeting(meeting_id)["participants"][0]["leaves"] == 0:
+        assert time.monotonic() < deadline, "the page did not leave the meeting"
+        time.sleep(0.1)
+    assert sandbox.meeting(meeting_id)["participants"][0]["connected"] is False
+
+
+def test_second_tab_waits_and_takes_over_when_the_first_closes(signed_in, sandbox, live_results):
+    first = signed_in
+    meeting_id = sandbox.live_meeting_id()
+    first.goto(f"/meetings/{meeting_id}/")
+    expect(first.locator("#observer")).to_contain_text("Live results: on")
+    second = first.context.new_page()
+
+    second.goto(f"/meetings/{meeting_id}/")
+    expect(second.locator("#observer")).to_contain_text("another tab of this browser")
+    first.close()
+
+    expect(second.locator("#observer")).to_contain_text("Live results: on", timeout=5000)

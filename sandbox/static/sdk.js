@@ -13,6 +13,7 @@
   var LONG_POLL_SECONDS = 10;
   var PARTICIPANT_PATH = "/sandbox/sdk/participant";
   var POLLS_PATH = "/sandbox/sdk/polls";
+  var LEAVE_PATH = "/sandbox/sdk/leave";
 
   // document.currentScript is only set while this file first runs, so read it now.
   var script = document.currentScript;
@@ -134,11 +135,18 @@
       this._startLoop();
     }
 
-    // Leaving a meeting that is not joined does nothing and emits no event.
+    // Leaving a meeting that is not joined does nothing and emits no event. The request
+    // outlives the page (keepalive), so leaving from a closing page still reaches the sandbox.
     async leave() {
-      if (this.self.roomJoined) {
-        this._stop("left");
+      if (!this.self.roomJoined) {
+        return;
       }
+      this._stop("left");
+      var url = new URL(BASE_URL + LEAVE_PATH);
+      url.searchParams.set("token", this._authToken);
+      fetch(url, { method: "POST", keepalive: true, credentials: "omit" }).catch(function () {
+        // The sandbox is gone; there is nothing left to leave.
+      });
     }
 
     _startLoop() {

@@ -150,6 +150,9 @@
       ended = true;
       say("the session has ended. The final results are saved.");
       queue(latest || []);
+    } else if (state === "kicked" || state === "rejected") {
+      // Joining again would only push out whoever took this observer's place.
+      say("stopped: this observer joined the meeting from another page. Reload to take over.");
     } else if (!closing) {
       retry(new Error("the connection to the meeting dropped"));
     }
@@ -246,5 +249,20 @@
     }
   });
 
-  connect(false);
+  // One page per browser observes a meeting: the others wait, and the next one takes over when
+  // it closes. Two pages joining with the same participant would push each other out.
+  if (navigator.locks) {
+    var waitingNote = setTimeout(function () {
+      say("another tab of this browser forwards this meeting's votes; this one takes over if " +
+        "that tab closes.");
+    }, 500);
+    navigator.locks.request("poll-dashboard-observer " + config.syncUrl, function () {
+      clearTimeout(waitingNote);
+      connect(false);
+      // Held until the page goes away.
+      return new Promise(function () {});
+    });
+  } else {
+    connect(false);
+  }
 })();

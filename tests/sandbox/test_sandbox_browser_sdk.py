@@ -393,3 +393,33 @@ def test_sandbox_stops_promptly_with_a_waiting_long_poll(launch_sandbox):
     assert stop_seconds < 2
     assert outcome == version or isinstance(outcome, requests.ConnectionError)
     assert "Traceback" not in log_path.read_text()
+
+
+def test_leave_ends_the_wait_and_the_connection(sandbox_url, kit_url):
+    participant = add_participant(kit_url)
+    version = current_version(sandbox_url, participant["token"])
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        started = time.monotonic()
+        pending = pool.submit(long_poll, sandbox_url, participant["token"], version, 10)
+        time.sleep(0.2)
+        left = requests.post(
+            f"{sandbox_url}/sandbox/sdk/leave", params={"token": participant["token"]}, timeout=5
+        )
+        answer = pending.result(timeout=5)
+    waited = time.monotonic() - started
+
+    meetings = control(sandbox_url, "GET", "/meetings").json()["meetings"]
+    listed = next(m for m in meetings if m["id"] == LIVE_MEETING)["participants"]
+    assert left.json() == {"status": "left"}
+    assert left.headers["Access-Control-Allow-Origin"] == "*"
+    assert answer.status_code == 200
+    assert waited < 2
+    assert listed[0]["connected"] is False
+    assert listed[0]["leaves"] == 1
+
+
+def test_leave_with_an_unknown_token_is_refused(sandbox_url):
+    response = requests.post(f"{sandbox_url}/sandbox/sdk/leave", params={"token": "x"}, timeout=5)
+
+    assert response.status_code == 401

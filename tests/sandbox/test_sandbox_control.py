@@ -328,6 +328,7 @@ def test_overview_lists_minted_participants(sandbox_url, kit_url):
             "preset_name": "observer",
             "name": "Observer",
             "connected": False,
+            "leaves": 0,
         }
     ]
 
