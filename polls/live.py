@@ -6,7 +6,6 @@ unchanged, nothing the page shows has changed, and the answer is an empty 204.
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
 
 from django.utils import timezone
 
@@ -25,7 +24,6 @@ class Freshness:
     session that is not live, so its results are final)."""
 
     state: str
-    last_reported_at: datetime | None = None
     quiet_seconds: int = 0
 
     @property
@@ -46,13 +44,13 @@ def feed_for(organisation, meeting_id):
 def freshness(feed, session_id, now=None):
     """Describe the results of `session_id` as the meeting's feed last reported them."""
     if feed is not None and feed.ended_at and (not session_id or feed.session_id == session_id):
-        return Freshness("ended", feed.last_reported_at)
+        return Freshness("ended")
     if feed is None or feed.last_reported_at is None:
         return Freshness("waiting")
     quiet = int(((now or timezone.now()) - feed.last_reported_at).total_seconds())
     if quiet <= LIVE_SECONDS:
-        return Freshness("live", feed.last_reported_at)
-    return Freshness("quiet", feed.last_reported_at, quiet)
+        return Freshness("live")
+    return Freshness("quiet", quiet)
 
 
 def poll_token(poll, fresh):

@@ -168,3 +168,17 @@ def test_upstream_failure_while_minting_gets_a_clear_answer(
     assert response.status_code == status
     assert message in response.json()["error"]
     assert not Observer.objects.exists()
+
+
+def test_failed_preset_check_turns_live_results_off_but_keeps_the_page(
+    moderator_client, sandbox, sdk_url
+):
+    sandbox.add_fault(method="GET", path="/presets", status=503, body={"success": False})
+
+    response = moderator_client.get(reverse("meeting_detail", args=[sandbox.live_meeting_id()]))
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "Could not check the observer preset, so live results are off." in content
+    assert "server error (HTTP 503)" in content
+    assert 'id="observer"' not in content
