@@ -330,3 +330,19 @@ def test_second_tab_waits_and_takes_over_when_the_first_closes(signed_in, sandbo
     first.close()
 
     expect(second.locator("#observer")).to_contain_text("Live results: on", timeout=5000)
+
+
+def test_observer_stops_when_the_moderator_is_signed_out(signed_in, sandbox, live_results):
+    page = signed_in
+    meeting_id = sandbox.live_meeting_id()
+    poll = sandbox.control(
+        "POST", f"/meetings/{meeting_id}/polls", json={"question": "Tea?", "options": ["Y", "N"]}
+    )["poll"]
+    page.goto(f"/meetings/{meeting_id}/")
+    expect(page.locator("#observer")).to_contain_text("Live results: on")
+
+    page.context.clear_cookies(name="sessionid")  # the CSRF cookie stays
+    vote(sandbox, meeting_id, poll["id"], 0, "ana")
+
+    expect(page.locator("#observer")).to_contain_text("you are signed out", timeout=3000)
+    assert Poll.objects.get(upstream_id=poll["id"]).total_votes == 0

@@ -15,6 +15,7 @@
   // is still watching.
   var HEARTBEAT_MS = 5000;
   var RETRY_DELAYS_MS = [1000, 2000, 5000, 10000, 30000];
+  var SIGNED_OUT = "stopped: you are signed out or lost access. Reload the page.";
 
   var meeting = null;
   var latest = null;
@@ -49,6 +50,11 @@
     });
   }
 
+  // A signed-out request is redirected to the login page, which fetch follows and answers 200.
+  function signedOut(response) {
+    return response.redirected || response.status === 403;
+  }
+
   function post(url, contentType, body, keepalive) {
     return fetch(url, {
       method: "POST",
@@ -62,8 +68,13 @@
   function fetchToken(refresh) {
     var body = refresh ? "refresh=1" : "";
     return post(config.tokenUrl, "application/x-www-form-urlencoded", body).then(function (response) {
-      return response.json().then(function (data) {
-        if (response.ok) {
+      if (signedOut(response)) {
+        var signedOutError = new Error(SIGNED_OUT);
+        signedOutError.final = true;
+        throw signedOutError;
+      }
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        if (response.ok && data.token) {
           return data.token;
         }
         var error = new Error(data.error || "the dashboard responded with HTTP " + response.status);
@@ -182,10 +193,10 @@
       '],"ended":' + ended + "}";
     post(config.syncUrl, "application/json", body, closing && body.length < 60000)
       .then(function (response) {
-        if (response.ok) {
+        if (signedOut(response)) {
+          stop(SIGNED_OUT);
+        } else if (response.ok) {
           changed.forEach(function (entry) { accepted[entry.id] = entry.json; });
-        } else if (response.status === 403) {
-          stop("stopped: you are signed out or lost access. Reload the page.");
         } else if (response.status < 500) {
           return response.json().then(function (data) {
             say("an update was refused: " + (data.error || "HTTP " + response.status));
