@@ -215,7 +215,7 @@ def test_only_our_admins_change_the_connection(as_user, user, organisation, sand
     assert organisation.name == "Northwind Webinars"
 
 
-# The results fragment answers like the poll page it belongs to.
+# The results fragment is reached like the poll page it belongs to.
 EXPECTED_RESULTS = EXPECTED_POLL
 EXPECTED_EXPORT = {**EXPECTED_RESULTS, "viewer": 403}
 SIGNED_IN_MEMBERS = {"viewer", "moderator", "admin"}
@@ -259,7 +259,7 @@ def test_meeting_polls_fragment_access(as_user, user, our_poll):
         assert_sent_to_login(response)
     else:
         assert response.status_code == EXPECTED_MEETING_POLLS[user]
-    # The stranger sees its own organisation's polls of that meeting id: none.
+    # The stranger gets its own organisation's polls of that meeting id: none.
     assert ("Secret roadmap" in response.content.decode()) == (user in SIGNED_IN_MEMBERS)
 
 
@@ -287,7 +287,7 @@ def test_sync_access(as_user, user, organisation, our_poll):
     our_poll.refresh_from_db()
     expected = {"anonymous": 302, "loner": 403}.get(user, 200)
     assert response.status_code == expected
-    # Every member forwards what their own page sees, viewers included. A stranger's update
+    # Every member forwards what their own page shows, viewers included. A stranger's update
     # lands in the stranger's own organisation and never touches ours.
     assert our_poll.total_votes == (7 if user in SIGNED_IN_MEMBERS else 0)
 

@@ -185,7 +185,7 @@ def vote(sandbox, meeting_id, poll_id, option, voter):
     )
 
 
-def test_votes_show_up_live_and_stay_after_the_session(signed_in, sandbox, live_results, browser):
+def test_live_votes_outlast_the_session(signed_in, sandbox, live_results, browser):
     page = signed_in
     meeting_id = sandbox.live_meeting_id()
     page.goto(f"/meetings/{meeting_id}/")
@@ -318,7 +318,7 @@ def test_observer_leaves_the_meeting_when_the_page_closes(signed_in, sandbox, li
     assert sandbox.meeting(meeting_id)["participants"][0]["connected"] is False
 
 
-def test_second_tab_waits_and_takes_over_when_the_first_closes(signed_in, sandbox, live_results):
+def test_second_tab_takes_over_later(signed_in, sandbox, live_results):
     first = signed_in
     meeting_id = sandbox.live_meeting_id()
     first.goto(f"/meetings/{meeting_id}/")

@@ -89,7 +89,7 @@ def test_sync_needs_the_csrf_token(moderator, organisation, meeting_id):
         ("{}", "text/plain", 415, "application/json"),
     ],
 )
-def test_bad_update_gets_a_clear_4xx_and_records_nothing(
+def test_bad_update_is_refused_unrecorded(
     moderator_client, organisation, meeting_id, body, content_type, status, message
 ):
     response = sync(moderator_client, meeting_id, body, content_type=content_type)
@@ -139,9 +139,7 @@ def results_url(poll, **query):
     return url + "?" + "&".join(f"{name}={value}" for name, value in query.items())
 
 
-def test_poll_fragment_answers_no_change_until_a_vote_arrives(
-    moderator_client, meeting_id, session_id
-):
+def test_unchanged_poll_fragment_gets_204(moderator_client, meeting_id, session_id):
     poll = observed_poll(moderator_client, meeting_id, counts=(1, 0))
 
     first = moderator_client.get(results_url(poll, session=session_id), **HTMX)
@@ -174,9 +172,7 @@ def test_poll_fragment_stops_refreshing_once_the_session_ended(
     assert "<strong>4</strong> votes in total" in content
 
 
-def test_fragment_says_when_no_observer_has_reported_for_a_while(
-    moderator_client, meeting_id, session_id
-):
+def test_quiet_feed_is_named_in_fragment(moderator_client, meeting_id, session_id):
     poll = observed_poll(moderator_client, meeting_id, counts=(1, 0))
     MeetingFeed.objects.update(last_reported_at=timezone.now() - timedelta(seconds=40))
 
@@ -216,7 +212,7 @@ def test_meeting_page_lists_polls_with_totals(moderator_client, meeting_id):
     assert 'hx-trigger="every 1s"' in content
 
 
-def test_poll_page_of_a_past_session_does_not_refresh(moderator_client, meeting_id, sandbox):
+def test_past_session_poll_page_is_static(moderator_client, meeting_id, sandbox):
     sync(moderator_client, meeting_id, update(counts=(2, 1)))
     sandbox.control("DELETE", f"/meetings/{meeting_id}/session")
     poll = Poll.objects.get(upstream_id="rtk-poll-1")
@@ -230,7 +226,7 @@ def test_poll_page_of_a_past_session_does_not_refresh(moderator_client, meeting_
     assert "Final results" in content
 
 
-def test_csv_export_has_one_row_per_option_with_voters(moderator_client, meeting_id):
+def test_csv_export_rows_per_option(moderator_client, meeting_id):
     sync(moderator_client, meeting_id, update(counts=(2, 1)))
     poll = Poll.objects.get(upstream_id="rtk-poll-1")
 
@@ -330,9 +326,7 @@ def test_session_reported_live_again_is_not_ended(moderator_client, meeting_id, 
     assert "Session ended" not in content
 
 
-def test_list_fragment_replaces_the_live_line_once_the_session_ended(
-    moderator_client, meeting_id, session_id
-):
+def test_ended_session_replaces_live_line(moderator_client, meeting_id, session_id):
     url = reverse("meeting_polls", args=[meeting_id]) + f"?session={session_id}"
     observed_poll(moderator_client, meeting_id, counts=(1, 0))
     live = moderator_client.get(url, **HTMX).content.decode()
