@@ -39,6 +39,7 @@ def as_json(poll):
         "anonymous": poll.anonymous,
         "hide_votes": poll.hide_votes,
         "status": poll.status,
+        "launched_from_dashboard": poll.launch_key is not None,
         "created_by": poll.created_by,
         "launched_by": poll.launched_by.get_username() if poll.launched_by else None,
         "launched_at": poll.launched_at.isoformat(),

@@ -185,6 +185,7 @@ def _confirm_launch(poll, upstream):
     poll.question = upstream.get("question", poll.question)
     poll.anonymous = bool(upstream.get("anonymous"))
     poll.hide_votes = bool(upstream.get("hide_votes"))
+    poll.created_by = str(upstream.get("created_by") or "")[:200]
     if observed is not None:
         poll.total_votes = observed.total_votes
         poll.version = observed.version

@@ -141,5 +141,6 @@ def _store_counts(poll, options, snapshot, reported_at):
     PollOption.objects.bulk_update(options, ["count", "voters"])
     poll.total_votes = snapshot.total_votes
     poll.version += 1
-    poll.results_updated_at = reported_at
+    # A poll added by this update was stored a moment after the update began.
+    poll.results_updated_at = max(reported_at, poll.launched_at)
     poll.save(update_fields=["total_votes", "version", "results_updated_at"])

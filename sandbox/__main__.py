@@ -42,6 +42,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--port", type=port_number, default=8787, help="TCP port to bind; 0 picks a free port"
     )
+    parser.add_argument(
+        "--fresh-sessions",
+        action="store_true",
+        help="give the seeded live sessions new ids at start, kept across resets, instead of "
+        "the fixed ones",
+    )
     return parser.parse_args(argv)
 
 
@@ -69,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
 
     try:
-        server = make_server(args.host, args.port)
+        server = make_server(args.host, args.port, fresh_sessions=args.fresh_sessions)
     except ValueError as err:
         print(f"sandbox: {err}", file=sys.stderr)
         return 2

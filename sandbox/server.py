@@ -40,9 +40,11 @@ class SandboxServer(ThreadingHTTPServer):
     # Tests open dozens of connections at once; the default backlog of 5 would drop some.
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], identity: seed.Identity) -> None:
+    def __init__(
+        self, address: tuple[str, int], identity: seed.Identity, *, fresh_sessions: bool = False
+    ) -> None:
         self.identity = identity
-        self.state = SandboxState()
+        self.state = SandboxState(fresh_sessions=fresh_sessions)
         self.traffic = Traffic()
         super().__init__(address, SandboxHandler)
 
@@ -73,10 +75,13 @@ class SandboxServerIPv6(SandboxServer):
     address_family = socket.AF_INET6
 
 
-def make_server(host: str, port: int, identity: seed.Identity | None = None) -> SandboxServer:
+def make_server(
+    host: str, port: int, identity: seed.Identity | None = None, *, fresh_sessions: bool = False
+) -> SandboxServer:
     """Bind a sandbox server to a loopback host; port 0 picks a free port.
 
     The identity defaults to the seeded one, overridden by SANDBOX_* environment variables.
+    With fresh_sessions, the seeded live sessions get new ids, as after a real restart.
     Raises ValueError for a host that is not a loopback address and OSError when binding fails.
     """
     if not is_loopback(host):
@@ -84,7 +89,7 @@ def make_server(host: str, port: int, identity: seed.Identity | None = None) -> 
     if identity is None:
         identity = seed.identity_from_env(os.environ)
     server_class = SandboxServerIPv6 if ":" in host else SandboxServer
-    return server_class((host, port), identity)
+    return server_class((host, port), identity, fresh_sessions=fresh_sessions)
 
 
 class BodyError(Exception):
@@ -257,9 +262,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
-            logger.info(
-                "Client closed the connection before %s %s was sent", self.command, self.path
-            )
+            # Without the query, which can hold an observer's token.
+            path = self.path.partition("?")[0]
+            logger.info("Client closed the connection before %s %s was sent", self.command, path)
 
 
 def _area_error(is_api: bool, status: int, message: str) -> Response:

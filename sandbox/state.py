@@ -34,7 +34,15 @@ def new_participant_token() -> str:
 
 
 class SandboxState:
-    def __init__(self) -> None:
+    def __init__(self, *, fresh_sessions: bool = False) -> None:
+        # Cloudflare never reuses a session id. With fresh_sessions, each start of the sandbox
+        # gives the seeded sessions new ids, so a client whose database outlives the sandbox,
+        # such as the demo's dashboard, does not take them for the sessions it saw end.
+        self._seed_session_ids = {
+            item.id: str(uuid.uuid4()) if fresh_sessions else item.session.id
+            for item in seed.MEETINGS
+            if item.session is not None
+        }
         self._lock = threading.Lock()
         # Long-polls wait on this until a meeting's version changes or the server closes.
         self._changed = threading.Condition(self._lock)
@@ -54,7 +62,9 @@ class SandboxState:
             self._participants: dict[str, Participant] = {}
             for item in seed.MEETINGS:
                 if item.session is not None:
-                    self._live_sessions[item.id] = _session_from_seed(item, now)
+                    self._live_sessions[item.id] = _session_from_seed(
+                        item, self._seed_session_ids[item.id], now
+                    )
             self._mark_changed(*self._meetings)
 
     def close(self) -> None:
@@ -354,9 +364,9 @@ def _meeting_from_seed(item: seed.SeedMeeting) -> Meeting:
     )
 
 
-def _session_from_seed(item: seed.SeedMeeting, now: datetime) -> Session:
+def _session_from_seed(item: seed.SeedMeeting, session_id: str, now: datetime) -> Session:
     started_at = now - timedelta(minutes=item.session.started_minutes_ago)
-    return Session(item.session.id, item.id, item.session.live_participants, started_at)
+    return Session(session_id, item.id, item.session.live_participants, started_at)
 
 
 def _passes(meeting: Meeting, filters: MeetingFilters) -> bool:

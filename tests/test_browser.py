@@ -346,3 +346,20 @@ def test_observer_stops_when_the_moderator_is_signed_out(signed_in, sandbox, liv
 
     expect(page.locator("#observer")).to_contain_text("you are signed out", timeout=3000)
     assert Poll.objects.get(upstream_id=poll["id"]).total_votes == 0
+
+
+def test_pages_fit_a_phone_screen(page, organisation, transactional_db, sandbox):
+    admin = get_user_model().objects.create_user(username="boss", password="a long passphrase")
+    Membership.objects.create(user=admin, organisation=organisation, role=Membership.Role.ADMIN)
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, "boss", "a long passphrase")
+
+    for path in ["/meetings/", f"/meetings/{sandbox.live_meeting_id()}/", "/settings/members/"]:
+        page.goto(path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        title_width = page.evaluate(
+            "Math.min(...[...document.querySelectorAll('td a, td:first-child')]"
+            ".map((cell) => cell.getBoundingClientRect().width), 9999)"
+        )
+        assert width <= 390, f"{path} is {width} px wide"
+        assert title_width > 100, f"a first column on {path} is only {title_width} px wide"

@@ -99,6 +99,7 @@ def test_demo_serves_and_stops_both_servers(running_demo, stop):
     assert demo.returncode == 0
     assert "Traceback" not in output
     assert "Stopped the dashboard and the sandbox." in output
+    assert "The sandbox stopped" not in output
     assert not port_is_open(sandbox_port)
     assert not port_is_open(dashboard_port)
 
@@ -121,6 +122,10 @@ def test_demo_meeting_page_joins_through_the_sandbox_sdk(running_demo):
     assert f'data-sdk-url="{sdk_url}"' in page.text
     assert f"http://127.0.0.1:{sandbox_port}" in page.headers["Content-Security-Policy"]
     assert requests.get(sdk_url, timeout=5).status_code == 200
+    # The demo's database outlives the sandbox, so each run's sessions need new ids.
+    meetings = requests.get(f"http://127.0.0.1:{sandbox_port}/sandbox/meetings", timeout=5)
+    live = next(m for m in meetings.json()["meetings"] if m["id"] == seed.MEETINGS[0].id)
+    assert live["session"]["id"] != seed.MEETINGS[0].session.id
 
 
 def test_demo_stops_when_the_sandbox_dies(running_demo):

@@ -264,6 +264,8 @@ def test_json_export_matches_the_recorded_counts(moderator_client, meeting_id):
     data = moderator_client.get(reverse("poll_export_json", args=[poll.pk])).json()
 
     assert data["upstream_id"] == "rtk-poll-1"
+    assert data["launched_from_dashboard"] is False
+    assert data["created_by"] == "Priya"
     assert data["meeting_id"] == meeting_id
     assert data["total_votes"] == 3
     assert data["options"][0] == {

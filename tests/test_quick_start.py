@@ -32,7 +32,9 @@ def test_setup_names_pythons_it_tried(tmp_path):
 
 def test_readme_vote_commands_cast_votes(sandbox):
     readme = (PROJECT_ROOT / "README.md").read_text()
-    commands = re.search(r"```sh\n( *S=http://127\.0\.0\.1:8787/sandbox\n.*?) *```", readme, re.S)
+    commands = re.search(
+        r"```sh\n( *S=http://127\.0\.0\.1:8787/sandbox[^\n]*\n.*?) *```", readme, re.S
+    )
     script = textwrap.dedent(commands.group(1)).replace("http://127.0.0.1:8787", sandbox.url)
     meeting_id = re.search(r"^M=(\S+)", script, re.M).group(1)
     sandbox.control(

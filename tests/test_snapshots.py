@@ -107,6 +107,18 @@ def test_update_sets_last_reported_at(organisation, meeting_id):
     feed = MeetingFeed.objects.get(organisation=organisation, meeting_id=meeting_id)
     assert feed.last_reported_at >= before
     assert feed.ended_at is None
+    poll = Poll.objects.get()
+    # A poll that the update added is stored a moment after the update began.
+    assert poll.results_updated_at >= feed.last_reported_at
+    assert poll.results_updated_at >= poll.launched_at
+
+
+def test_known_poll_takes_the_update_time(organisation, meeting_id):
+    record(organisation, meeting_id, snapshot(counts=(1, 0)))
+
+    record(organisation, meeting_id, snapshot(counts=(2, 0)))
+
+    feed = MeetingFeed.objects.get(organisation=organisation, meeting_id=meeting_id)
     assert Poll.objects.get().results_updated_at == feed.last_reported_at
 
 

@@ -162,3 +162,26 @@ def test_make_server_serves_in_process():
 def test_make_server_rejects_a_public_host():
     with pytest.raises(ValueError, match="not a loopback address"):
         make_server(ALL_INTERFACES, 0)
+
+
+def live_session_ids(url):
+    meetings = requests.get(f"{url}/sandbox/meetings", timeout=5).json()["meetings"]
+    return {meeting["id"]: meeting["session"]["id"] for meeting in meetings if meeting["session"]}
+
+
+def test_fresh_sessions_get_new_ids_each_start(launch_sandbox):
+    seeded = {item.id: item.session.id for item in seed.MEETINGS if item.session}
+    _, first_url, _ = launch_sandbox("--fresh-sessions")
+    _, second_url, _ = launch_sandbox("--fresh-sessions")
+    _, plain_url, _ = launch_sandbox()
+
+    first = live_session_ids(first_url)
+    requests.post(f"{first_url}/sandbox/reset", timeout=5).raise_for_status()
+    after_reset = live_session_ids(first_url)
+    second = live_session_ids(second_url)
+
+    assert first.keys() == seeded.keys()
+    assert set(first.values()).isdisjoint(seeded.values())
+    assert set(first.values()).isdisjoint(second.values())
+    assert after_reset == first
+    assert live_session_ids(plain_url) == seeded

@@ -31,8 +31,6 @@ class Command(BaseCommand):
         )
         parser.add_argument("--port", type=int, default=int(os.environ.get("DASHBOARD_PORT", 8000)))
 
-    _stopping = False
-
     def handle(self, *args, sandbox_port, port, **options):
         if not settings.DEBUG:
             raise CommandError(
@@ -40,6 +38,7 @@ class Command(BaseCommand):
             )
 
         sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+        self._stopping = threading.Event()
         # Observer pages load the sandbox's stand-in for RealtimeKit's browser SDK.
         if not settings.REALTIMEKIT_SDK_URL:
             settings.REALTIMEKIT_SDK_URL = f"{sandbox_url}/sandbox/sdk.js"
@@ -61,7 +60,7 @@ class Command(BaseCommand):
             )
             call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
         finally:
-            self._stopping = True
+            self._stopping.set()
             _stop(sandbox)
             self.stdout.write("Stopped the dashboard and the sandbox.")
 
@@ -86,7 +85,8 @@ class Command(BaseCommand):
 
     def _stop_when_gone(self, sandbox):
         status = sandbox.wait()
-        if self._stopping:
+        # Ctrl-C reaches the sandbox too, which may exit before the dashboard starts stopping.
+        if self._stopping.wait(timeout=1):
             return
         self.stderr.write(
             f"The sandbox stopped (exit status {status}), so the dashboard stops too. "
@@ -97,7 +97,17 @@ class Command(BaseCommand):
     def _start_sandbox(self, sandbox_port):
         """Start the sandbox and return it once it listens, or raise CommandError."""
         sandbox = subprocess.Popen(
-            [sys.executable, "-m", "sandbox", "--host", "127.0.0.1", "--port", str(sandbox_port)],
+            # The demo's database outlives the sandbox: sessions of a new run need new ids.
+            [
+                sys.executable,
+                "-m",
+                "sandbox",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(sandbox_port),
+                "--fresh-sessions",
+            ],
             cwd=Path(settings.BASE_DIR),
             stdout=subprocess.PIPE,
             text=True,
