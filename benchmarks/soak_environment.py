@@ -272,6 +272,10 @@ def start_dashboard(environment, variables, *, server, workers, threads):
             str(threads),
             "--timeout",
             "30",
+            # The soak's clients keep connections open between requests, as browsers do. With
+            # gunicorn's default of 2 s, the server often closes one just as a request is sent.
+            "--keep-alive",
+            "30",
             "--graceful-timeout",
             str(STOP_TIMEOUT_SECONDS // 2),
             "--error-logfile",

@@ -4,6 +4,7 @@ Each runs in its own thread until the shared Clock's deadline or until it is sto
 HTTP request has a timeout, so a thread ends at most one request timeout after the deadline.
 """
 
+import functools
 import html
 import itertools
 import re
@@ -129,6 +130,8 @@ class RequestRecord:
     status: int | None
     seconds: float
     error: str = ""
+    # Sent again because the server closed the connection before answering (see _send).
+    resent: bool = False
 
 
 class RequestStats:
@@ -297,25 +300,42 @@ class DashboardClient:
             if data and "csrfmiddlewaretoken" in data:
                 headers["X-CSRFToken"] = data["csrfmiddlewaretoken"]
 
+        send = functools.partial(
+            self.session.request,
+            method,
+            self.base_url + path,
+            data=data,
+            json=json,
+            headers=headers,
+            timeout=(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS),
+            allow_redirects=False,
+        )
         started = time.monotonic()
         try:
-            response = self.session.request(
-                method,
-                self.base_url + path,
-                data=data,
-                json=json,
-                headers=headers,
-                timeout=(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS),
-                allow_redirects=False,
+            response = send()
+        except requests.ConnectionError as error:
+            # A kept-alive connection that the server closed just as the request went out: a
+            # browser sends such a request once more on a new connection, and so does this.
+            if "RemoteDisconnected" not in str(error):
+                return self._no_response(kind, method, path, started, error)
+            self.stats.record(
+                RequestRecord(kind, method, path, None, 0.0, error=str(error), resent=True)
             )
+            try:
+                response = send()
+            except requests.RequestException as again:
+                return self._no_response(kind, method, path, started, again)
         except requests.RequestException as error:
-            seconds = time.monotonic() - started
-            self.stats.record(RequestRecord(kind, method, path, None, seconds, error=str(error)))
-            return None
+            return self._no_response(kind, method, path, started, error)
         seconds = time.monotonic() - started
         self.stats.record(RequestRecord(kind, method, path, response.status_code, seconds))
         self._allow_secure_cookies_over_loopback()
         return response
+
+    def _no_response(self, kind, method, path, started, error):
+        seconds = time.monotonic() - started
+        self.stats.record(RequestRecord(kind, method, path, None, seconds, error=str(error)))
+        return None
 
     def _allow_secure_cookies_over_loopback(self):
         """Send Secure cookies over plain HTTP to a loopback host, as browsers do for localhost.

@@ -128,7 +128,9 @@ def check(run):
     """Compare the dashboard's responses and database with the sandbox's polls."""
     checks = Checks(soak_errors=list(run.soak_errors))
     checks.server_errors = [request for request in run.request_records if request.status == 500]
-    checks.no_responses = [request for request in run.request_records if request.status is None]
+    checks.no_responses = [
+        request for request in run.request_records if request.status is None and not request.resent
+    ]
 
     ours = [poll for poll in run.upstream_polls if poll["question"].startswith(run.question_prefix)]
     upstream_by_question = {}
@@ -344,7 +346,7 @@ def _verdict(checks):
 
 
 def _summary_rows(run, checks):
-    by_class = Counter(_status_class(request.status) for request in run.request_records)
+    by_class = Counter(_status_class(request) for request in run.request_records)
     launches = Counter(record.outcome for record in run.launches)
     upstream = Counter(poll["status"] for poll in run.dashboard_polls)
     votes_counted = sum(
@@ -366,6 +368,10 @@ def _summary_rows(run, checks):
             " / ".join(str(by_class[name]) for name in ("2xx", "3xx", "4xx", "5xx")),
         ),
         ("… without a response (timeout or broken connection)", by_class["no response"]),
+        (
+            "… sent again, as a browser does, after the server closed a kept-alive connection",
+            by_class["resent"],
+        ),
         ("**HTTP 500 responses**", f"**{len(checks.server_errors)}**"),
         (
             "faults injected (requests they hit)",
@@ -525,7 +531,8 @@ def _sdk_statuses(run):
 
 def _status_counts(request_records):
     statuses = Counter(
-        "no response" if request.status is None else request.status for request in request_records
+        _status_class(request) if request.status is None else request.status
+        for request in request_records
     )
     return (
         ", ".join(f"{status}: {count}" for status, count in sorted(statuses.items(), key=str))
@@ -544,9 +551,9 @@ def _kind_rows(request_records):
 
 
 def _kind_row(kind, request_records):
-    classes = Counter(_status_class(request.status) for request in request_records)
+    classes = Counter(_status_class(request) for request in request_records)
     statuses = Counter(request.status for request in request_records if request.status is not None)
-    timings = sorted(request.seconds * 1000 for request in request_records)
+    timings = sorted(request.seconds * 1000 for request in request_records if not request.resent)
     return (
         kind,
         len(request_records),
@@ -699,8 +706,10 @@ def _match(stored):
     return f"matches dashboard poll {stored['pk']}, which is still {stored['status']}"
 
 
-def _status_class(status):
-    return "no response" if status is None else f"{status // 100}xx"
+def _status_class(request):
+    if request.resent:
+        return "resent"
+    return "no response" if request.status is None else f"{request.status // 100}xx"
 
 
 def _percentile(sorted_values, percent):

@@ -15,6 +15,10 @@ NO_LIVE_SESSION_MESSAGE = (
 )
 
 
+# Tries to reserve a launch key that concurrent requests keep taking and freeing.
+RESERVE_ATTEMPTS = 3
+
+
 class NoLiveSessionError(RealtimeKitError):
     """The meeting has no live session, so Cloudflare has nowhere to put a poll."""
 
@@ -101,18 +105,27 @@ def launch_poll(
 def _reserve_launch(*, organisation, launch_key, options, **fields):
     """Write the poll as launching and return it with True, or the row another request wrote
     for this key with False."""
-    try:
-        with transaction.atomic():
-            poll = Poll.objects.create(
-                organisation=organisation,
-                launch_key=launch_key,
-                status=Poll.Status.LAUNCHING,
-                **fields,
-            )
-            _replace_options(poll, [{"text": text} for text in options])
-    except IntegrityError:
-        return Poll.objects.get(organisation=organisation, launch_key=launch_key), False
-    return poll, True
+    for _attempt in range(RESERVE_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                poll = Poll.objects.create(
+                    organisation=organisation,
+                    launch_key=launch_key,
+                    status=Poll.Status.LAUNCHING,
+                    **fields,
+                )
+                _replace_options(poll, [{"text": text} for text in options])
+        except IntegrityError:
+            other = Poll.objects.filter(organisation=organisation, launch_key=launch_key).first()
+            if other is not None:
+                return other, False
+            # The other request's launch failed in the meantime and freed the key: try again.
+            continue
+        return poll, True
+    raise RealtimeKitError(
+        "This poll is being launched from another click or tab at the same time. Wait a "
+        "moment, then reload the page to see whether it was launched."
+    )
 
 
 def _record_failed_launch(poll, error):

@@ -2,9 +2,10 @@
 
 import threading
 import uuid
+from unittest import mock
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection
 
 from polls import services
 from polls.models import Poll
@@ -158,3 +159,34 @@ def test_different_keys_from_many_threads_all_launch(organisation, moderator, sa
     assert all(isinstance(result, Poll) for result in results), results
     assert Poll.objects.filter(status=Poll.Status.LAUNCHED).count() == 6
     assert len(sandbox.meeting(meeting_id)["polls"]) == 6
+
+
+def test_key_freed_by_a_failed_launch_is_reserved_again(organisation, moderator, sandbox):
+    # Another request held the key when this one tried it, then its launch failed and the key
+    # was freed before this one could read that request's poll.
+    real_create = Poll.objects.create
+    conflicts = iter([IntegrityError("duplicate key value violates unique_launch_key")])
+
+    def create_after_a_conflict(**fields):
+        error = next(conflicts, None)
+        if error is not None:
+            raise error
+        return real_create(**fields)
+
+    with mock.patch.object(Poll.objects, "create", side_effect=create_after_a_conflict):
+        poll = launch(organisation, moderator, sandbox.live_meeting_id(), uuid.uuid4())
+
+    assert poll.status == Poll.Status.LAUNCHED
+    assert Poll.objects.count() == 1
+
+
+def test_key_that_keeps_changing_hands_gives_up(organisation, moderator, sandbox):
+    conflict = IntegrityError("duplicate key value violates unique_launch_key")
+
+    with (
+        mock.patch.object(Poll.objects, "create", side_effect=conflict),
+        pytest.raises(RealtimeKitError, match="at the same time"),
+    ):
+        launch(organisation, moderator, sandbox.live_meeting_id(), uuid.uuid4())
+
+    assert sandbox.api_requests("POST", "/poll") == []
