@@ -96,6 +96,7 @@ def poll_list_context(request, organisation, meeting_id, live_session_id):
     return {
         "meeting_id": meeting_id,
         "can_export": request.user.membership.allows(Membership.Role.HOST),
+        "can_launch": request.user.membership.allows(Membership.Role.HOST),
         "polls": polls,
         "live_session_id": live_session_id,
         "refresh": not fresh.final,

@@ -144,7 +144,6 @@ def _render_meeting(request, organisation, meeting_id, form, *, launch_error=Non
     context = {
         "form": form,
         "launch_error": launch_error,
-        "can_launch": request.user.membership.allows(Membership.Role.HOST),
         **poll_list_context(request, organisation, meeting_id, live_session_id),
         **_form_limits(),
         **found,

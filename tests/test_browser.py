@@ -219,6 +219,7 @@ def test_live_votes_outlast_the_session(signed_in, sandbox, live_results, browse
     sandbox.control("DELETE", f"/meetings/{meeting_id}/session")
     expect(card).to_contain_text("Session ended · final results", timeout=5000)
     expect(page.locator("#live-session")).to_contain_text("The session has ended.")
+    expect(page.get_by_role("button", name="Launch poll")).to_have_count(0)
     expect(page.locator("#poll-list")).not_to_have_attribute("hx-trigger", "every 1s")
     expect(second.locator(".poll-results")).to_contain_text("Session ended", timeout=5000)
     assert page.evaluate("window.marker") == "same page"

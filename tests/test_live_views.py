@@ -357,3 +357,15 @@ def test_leading_option_is_marked(moderator_client, meeting_id, session_id):
 
     assert content.count("poll-option leading") == 1
     assert content.index("poll-option leading") > content.index("Option 0")
+
+
+@pytest.mark.parametrize(("user", "replaced"), [("moderator", True), ("viewer", False)])
+def test_ended_session_closes_the_launcher(request, client, user, replaced, meeting_id, session_id):
+    client.force_login(request.getfixturevalue(user))
+    url = reverse("meeting_polls", args=[meeting_id]) + f"?session={session_id}"
+    sync(client, meeting_id, {"polls": [], "ended": True})
+
+    content = client.get(url, **HTMX).content.decode()
+
+    # A viewer's page has no launcher, and htmx reports an out-of-band swap with no target.
+    assert ('id="launcher" class="launcher" hx-swap-oob="true"' in content) == replaced
