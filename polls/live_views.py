@@ -64,7 +64,7 @@ def meeting_polls(request, organisation, meeting_id):
 @require_GET
 @member_required()
 def poll_results(request, organisation, pk):
-    poll = _poll(organisation, pk)
+    poll = poll_or_404(organisation, pk)
     context = poll_context(request, poll, _session_param(request))
     if context["refresh"] and request.GET.get("seen") == context["seen"]:
         return HttpResponse(status=204)
@@ -74,7 +74,7 @@ def poll_results(request, organisation, pk):
 @require_GET
 @member_required(Membership.Role.HOST)
 def export_csv(request, organisation, pk):
-    poll = _poll(organisation, pk)
+    poll = poll_or_404(organisation, pk)
     response = HttpResponse(exports.as_csv(poll), content_type="text/csv; charset=utf-8")
     return _attachment(response, exports.filename(poll, "csv"))
 
@@ -82,7 +82,7 @@ def export_csv(request, organisation, pk):
 @require_GET
 @member_required(Membership.Role.HOST)
 def export_json(request, organisation, pk):
-    poll = _poll(organisation, pk)
+    poll = poll_or_404(organisation, pk)
     body = json.dumps(exports.as_json(poll), ensure_ascii=False, indent=2)
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
     return _attachment(response, exports.filename(poll, "json"))
@@ -93,10 +93,11 @@ def poll_list_context(request, organisation, meeting_id, live_session_id):
     refreshes."""
     polls = list(polls_for_meeting(organisation=organisation, meeting_id=meeting_id))
     fresh = live.annotate(polls, live.feed_for(organisation, meeting_id), live_session_id)
+    is_host = request.user.membership.allows(Membership.Role.HOST)
     return {
         "meeting_id": meeting_id,
-        "can_export": request.user.membership.allows(Membership.Role.HOST),
-        "can_launch": request.user.membership.allows(Membership.Role.HOST),
+        "can_export": is_host,
+        "can_launch": is_host,
         "polls": polls,
         "live_session_id": live_session_id,
         "refresh": not fresh.final,
@@ -117,7 +118,8 @@ def poll_context(request, poll, live_session_id):
     }
 
 
-def _poll(organisation, pk):
+def poll_or_404(organisation, pk):
+    """Return the organisation's poll with what its pages show, or raise Http404."""
     return get_object_or_404(
         Poll.objects.select_related("launched_by", "organisation").prefetch_related("options"),
         pk=pk,

@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 from polls.cooldown import Cooldown
 from polls.models import Poll, PollOption
 from polls.realtimekit import RealtimeKitClient, RealtimeKitError
-from polls.snapshots import lock_feed
+from polls.snapshots import lock_feed, oldest_with_options
 from polls.tokens import TokenDecryptionError
 
 NO_LIVE_SESSION_MESSAGE = (
@@ -150,22 +150,14 @@ def _record_failed_launch(poll, error):
 def _observed_copy(poll):
     """Return a poll that observers reported since this launch began, with the same question
     and options, or None."""
-    texts = list(poll.options.values_list("text", flat=True))
-    candidates = (
-        Poll.objects.filter(
-            organisation_id=poll.organisation_id,
-            meeting_id=poll.meeting_id,
-            launch_key__isnull=True,
-            question=poll.question,
-            launched_at__gte=poll.launched_at,
-        )
-        .exclude(upstream_id="")
-        .order_by("launched_at", "pk")
-        .prefetch_related("options")
-    )
-    return next(
-        (found for found in candidates if [o.text for o in found.options.all()] == texts), None
-    )
+    candidates = Poll.objects.filter(
+        organisation_id=poll.organisation_id,
+        meeting_id=poll.meeting_id,
+        launch_key__isnull=True,
+        question=poll.question,
+        launched_at__gte=poll.launched_at,
+    ).exclude(upstream_id="")
+    return oldest_with_options(candidates, list(poll.options.values_list("text", flat=True)))
 
 
 def _as_upstream(observed):

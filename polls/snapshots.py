@@ -105,12 +105,18 @@ def _claim_unconfirmed(organisation, meeting_id, snapshot):
         upstream_id="",
         question=snapshot.question,
     )
-    texts = [option.text for option in snapshot.options]
-    for poll in candidates.order_by("launched_at", "pk").prefetch_related("options"):
+    poll = oldest_with_options(candidates, [option.text for option in snapshot.options])
+    if poll is not None:
+        poll.upstream_id = snapshot.id
+        poll.status = Poll.Status.LAUNCHED
+        poll.save(update_fields=["upstream_id", "status"])
+    return poll
+
+
+def oldest_with_options(polls, texts):
+    """Return the oldest of `polls` whose option texts are `texts`, in order, or None."""
+    for poll in polls.order_by("launched_at", "pk").prefetch_related("options"):
         if [option.text for option in poll.options.all()] == texts:
-            poll.upstream_id = snapshot.id
-            poll.status = Poll.Status.LAUNCHED
-            poll.save(update_fields=["upstream_id", "status"])
             return poll
     return None
 

@@ -1,10 +1,10 @@
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from polls import observer, selectors, services
 from polls.access import member_required
 from polls.forms import MAX_OPTIONS, OPTION_MAX_LENGTH, QUESTION_MAX_LENGTH, PollForm
-from polls.live_views import poll_context, poll_list_context
+from polls.live_views import poll_context, poll_list_context, poll_or_404
 from polls.models import Membership, Poll
 from polls.realtimekit import RealtimeKitError
 
@@ -86,11 +86,7 @@ def launch(request, organisation, meeting_id):
 @require_GET
 @member_required()
 def poll_detail(request, organisation, pk):
-    poll = get_object_or_404(
-        Poll.objects.select_related("launched_by", "organisation").prefetch_related("options"),
-        pk=pk,
-        organisation=organisation,
-    )
+    poll = poll_or_404(organisation, pk)
     live_session_id, session_error = _live_session_id(organisation, poll.meeting_id)
     context = {**poll_context(request, poll, live_session_id), "session_error": session_error}
     # Only the live session's polls can change, and only then is an observer worth starting.

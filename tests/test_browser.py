@@ -177,6 +177,12 @@ def live_results(settings, sandbox):
     settings.REALTIMEKIT_SDK_URL = f"{sandbox.url}/sandbox/sdk.js"
 
 
+def poll_in_meeting(sandbox, meeting_id, question):
+    """Create a poll as a participant inside the meeting would, through the sandbox."""
+    body = {"question": question, "options": ["Y", "N"]}
+    return sandbox.control("POST", f"/meetings/{meeting_id}/polls", json=body)["poll"]
+
+
 def vote(sandbox, meeting_id, poll_id, option, voter):
     sandbox.control(
         "POST",
@@ -257,9 +263,7 @@ def test_hidden_tab_stops_refreshing_until_shown_again(signed_in, sandbox):
 def test_observer_reconnects_after_its_token_is_refused(signed_in, sandbox, live_results):
     page = signed_in
     meeting_id = sandbox.live_meeting_id()
-    poll = sandbox.control(
-        "POST", f"/meetings/{meeting_id}/polls", json={"question": "Tea?", "options": ["Y", "N"]}
-    )["poll"]
+    poll = poll_in_meeting(sandbox, meeting_id, "Tea?")
     page.goto(f"/meetings/{meeting_id}/")
     expect(page.locator("#observer")).to_contain_text("Live results: on")
     participant = sandbox.meeting(meeting_id)["participants"][0]
@@ -282,12 +286,8 @@ def test_observer_reconnects_after_its_token_is_refused(signed_in, sandbox, live
 def test_observer_sends_only_the_polls_that_changed(signed_in, sandbox, live_results):
     page = signed_in
     meeting_id = sandbox.live_meeting_id()
-    first, second = (
-        sandbox.control(
-            "POST", f"/meetings/{meeting_id}/polls", json={"question": q, "options": ["Y", "N"]}
-        )["poll"]
-        for q in ("Tea?", "Cake?")
-    )
+    first = poll_in_meeting(sandbox, meeting_id, "Tea?")
+    second = poll_in_meeting(sandbox, meeting_id, "Cake?")
     posts = []
     page.on(
         "request",
@@ -336,9 +336,7 @@ def test_second_tab_takes_over_later(signed_in, sandbox, live_results):
 def test_observer_stops_when_the_moderator_is_signed_out(signed_in, sandbox, live_results):
     page = signed_in
     meeting_id = sandbox.live_meeting_id()
-    poll = sandbox.control(
-        "POST", f"/meetings/{meeting_id}/polls", json={"question": "Tea?", "options": ["Y", "N"]}
-    )["poll"]
+    poll = poll_in_meeting(sandbox, meeting_id, "Tea?")
     page.goto(f"/meetings/{meeting_id}/")
     expect(page.locator("#observer")).to_contain_text("Live results: on")
 
