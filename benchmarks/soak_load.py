@@ -130,7 +130,7 @@ class RequestRecord:
     status: int | None
     seconds: float
     error: str = ""
-    # Sent again because the server closed the connection before answering (see _send).
+    # Sent again because the server closed the connection before responding (see _send).
     resent: bool = False
 
 

@@ -9,7 +9,9 @@ again after HEARTBEAT_SECONDS.
 
 NOTE: observer.js long-polls and posts at the same time, while a page here does one after the
 other in a single thread. The dashboard receives the same sequence of posts either way, because
-the next long-poll returns at once with whatever changed during a post.
+the next long-poll returns at once with whatever changed during a post. A page here also sends
+every poll in each post, where observer.js sends only the polls that changed since the last
+accepted post, so these posts cost the dashboard more than a browser's do.
 """
 
 import random

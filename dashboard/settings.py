@@ -94,8 +94,8 @@ _DATABASE_URL = env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / '
 DATABASES = {"default": env.db_url_config(_DATABASE_URL)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Observers of one meeting write at the same moment. A deferred transaction that starts
-    # by reading fails at once with "database is locked" when another has begun writing;
-    # an immediate one waits for the write lock instead.
+    # by reading fails at once with "database is locked" when another has begun writing.
+    # An immediate one waits for the write lock instead.
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

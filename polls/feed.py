@@ -18,7 +18,7 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 MAX_POLLS = 500
 MAX_OPTIONS = 50
 MAX_QUESTION_LENGTH = 1000
-# PollOption.text holds 255 characters.
+# PollOption.text is at most 255 characters long.
 MAX_OPTION_LENGTH = 255
 MAX_NAME_LENGTH = 200
 MAX_COUNT = 10_000_000
@@ -31,7 +31,7 @@ VOTER_FIELDS = {"id", "name"}
 
 
 class FeedError(Exception):
-    """A forwarded update that the dashboard refuses, with the HTTP status to answer."""
+    """A forwarded update that the dashboard rejects, with the HTTP status to respond with."""
 
     def __init__(self, message, status=400):
         super().__init__(message)

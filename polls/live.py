@@ -1,7 +1,7 @@
 """How fresh a meeting's live results are, and the tokens that let a page ask "anything new?".
 
 A page that shows live results sends back the token it was rendered with. When the token is
-unchanged, nothing the page shows has changed, and the answer is an empty 204.
+unchanged, nothing the page shows has changed, and the response is an empty 204.
 """
 
 import hashlib

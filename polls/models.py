@@ -136,8 +136,8 @@ class PollOption(models.Model):
 
 
 class MeetingFeed(models.Model):
-    """What the observers of one meeting last reported: the dashboard's only sign that a
-    moderator page is open on the meeting and forwarding its polls."""
+    """The last report of one meeting's observers: the dashboard's only sign that a moderator
+    page is open on the meeting and forwarding its polls."""
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
     meeting_id = models.CharField(max_length=64)
@@ -160,7 +160,7 @@ class Observer(models.Model):
     """The hidden participant through which one moderator's page watches one meeting.
 
     It is minted once and reused, so reopening the page does not add participants to the
-    meeting; only its token is refreshed when RealtimeKit refuses it.
+    meeting. Only its token is refreshed, when RealtimeKit rejects it.
     """
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")

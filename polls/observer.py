@@ -1,7 +1,7 @@
 """The hidden observer participant through which a moderator's page reads live poll results.
 
 Cloudflare keeps no poll results and has no API to read them: only a participant joined to the
-meeting sees them. So each moderator's page joins the meeting through RealtimeKit's browser SDK
+meeting receives them. So each moderator's page joins the meeting through RealtimeKit's browser SDK
 as a hidden participant, minted here, and forwards what it sees (see static/js/observer.js).
 """
 
@@ -35,8 +35,8 @@ class PresetCheck:
 def check_preset(organisation):
     """Check that the observer preset exists and lets a hidden participant view polls.
 
-    The answer is kept for a few minutes, because every meeting page asks. Raises
-    RealtimeKitError when Cloudflare cannot be asked.
+    The result is cached for a few minutes, because every meeting page needs it. Raises
+    RealtimeKitError when the call to Cloudflare fails.
     """
     name = organisation.observer_preset
     if not name:
@@ -83,8 +83,8 @@ def observer_token(*, organisation, user, meeting_id, refresh=False):
     """Return the token with which this user's page joins the meeting as its observer.
 
     The participant is minted once per user and meeting, then reused. With `refresh`, because
-    RealtimeKit refused the token, a new one is asked for; a participant that Cloudflare no
-    longer knows is minted again. Raises ObserverUnavailable when the preset is unfit or nobody
+    RealtimeKit rejected the token, a new token is requested. A participant that Cloudflare no
+    longer has is minted again. Raises ObserverUnavailable when the preset is unfit or nobody
     is in the meeting, and RealtimeKitError when a call fails.
     """
     check = check_preset(organisation)
@@ -107,6 +107,8 @@ def observer_token(*, organisation, user, meeting_id, refresh=False):
         try:
             observer.token = client.refresh_participant_token(meeting_id, observer.participant_id)
         except RealtimeKitError as error:
+            # NOTE: the sandbox answers 404 for a participant it dropped; Cloudflare's status
+            # for that case is not documented.
             if error.status != 404:
                 raise
         else:
@@ -139,7 +141,9 @@ def note_live_session(organisation, meeting_id, session_id):
     """Remember the session that Cloudflare reports live, which observers join.
 
     A new session starts a new feed. A session marked ended that Cloudflare reports live again
-    is live: session ids are unique in Cloudflare, but a restarted sandbox reuses its own.
+    is live. Cloudflare never reuses a session id, but a sandbox restarted without
+    --fresh-sessions does, and the stand-in SDK also reports "ended" when a new session replaces
+    the one it joined.
     """
     feed, created = MeetingFeed.objects.get_or_create(
         organisation=organisation, meeting_id=meeting_id, defaults={"session_id": session_id}

@@ -183,7 +183,10 @@ class RealtimeKitClient:
         return _with_token(body, "Cloudflare added the observer but returned no token.")
 
     def refresh_participant_token(self, meeting_id, participant_id):
-        """Return a new token for the participant; Cloudflare answers 404 for one it forgot."""
+        """Return a new token for the participant.
+
+        Raises RealtimeKitError, with status 404 when the participant is not found.
+        """
         body = self.request(
             "POST", f"{self.app_path}/meetings/{meeting_id}/participants/{participant_id}/token"
         )

@@ -226,7 +226,7 @@ def test_results_fragment_access(as_user, user, our_poll):
     response = as_user(user).get(reverse("poll_results", args=[our_poll.pk]), **HTMX)
 
     if user == "anonymous":
-        # htmx is told to load the login page as a whole page.
+        # The response makes htmx load the login page as a whole page.
         assert response.status_code == 200
         assert response["HX-Redirect"].startswith(reverse("login"))
     else:

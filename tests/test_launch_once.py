@@ -161,7 +161,7 @@ def test_different_keys_from_many_threads_all_launch(organisation, moderator, sa
     assert len(sandbox.meeting(meeting_id)["polls"]) == 6
 
 
-def test_key_freed_by_a_failed_launch_is_reserved_again(organisation, moderator, sandbox):
+def test_freed_key_is_reserved_again(organisation, moderator, sandbox):
     # Another request held the key when this one tried it, then its launch failed and the key
     # was freed before this one could read that request's poll.
     real_create = Poll.objects.create
@@ -180,7 +180,7 @@ def test_key_freed_by_a_failed_launch_is_reserved_again(organisation, moderator,
     assert Poll.objects.count() == 1
 
 
-def test_key_that_keeps_changing_hands_gives_up(organisation, moderator, sandbox):
+def test_contested_key_gives_up(organisation, moderator, sandbox):
     conflict = IntegrityError("duplicate key value violates unique_launch_key")
 
     with (

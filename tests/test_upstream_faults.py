@@ -182,8 +182,8 @@ def test_fault_on_screen(moderator_client, sandbox, caplog, screen, fault):
         assert unconfirmed == (1 if outcome_unknown else 0)
         assert not Poll.objects.exclude(status=Poll.Status.UNCONFIRMED).exists()
     if screen == "observer token":
-        # The page asks again later; a participant minted by a call whose answer was lost is
-        # hidden and harmless, so a second one may be minted.
+        # The page requests a token again later. A participant minted by a call whose response
+        # was lost is hidden and harmless, so a second one may be minted.
         assert not Observer.objects.exists()
     check_screen_recovers(moderator_client, sandbox, act, fault)
 

@@ -5,7 +5,7 @@ register = template.Library()
 
 @register.filter
 def percent_of(count, total):
-    """Return count as a whole percentage of total, 0 when nobody has voted yet."""
+    """Return count as a whole percentage of total, or 0 when there are no votes yet."""
     if not total:
         return 0
     return round(100 * count / total)

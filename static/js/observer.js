@@ -50,7 +50,8 @@
     });
   }
 
-  // A signed-out request is redirected to the login page, which fetch follows and answers 200.
+  // A signed-out request is redirected to the login page, and fetch follows the redirect to
+  // a 200 response.
   function signedOut(response) {
     return response.redirected || response.status === 403;
   }
@@ -78,7 +79,7 @@
           return data.token;
         }
         var error = new Error(data.error || "the dashboard responded with HTTP " + response.status);
-        // 409: the preset is unfit or nobody is in the meeting; retrying will not help.
+        // A 409 means the preset is unfit or no session is live, so retrying will not help.
         error.final = response.status === 409;
         error.retryAfter = data.retry_after;
         throw error;
@@ -95,7 +96,7 @@
         return joined;
       });
     }).catch(function (error) {
-      // A refused or expired token fails here too, so the next attempt asks for a new one.
+      // A rejected or expired token fails here too, so the next attempt requests a new one.
       error.atJoin = true;
       throw error;
     });
@@ -162,7 +163,7 @@
       say("the session has ended. The final results are saved.");
       queue(latest || []);
     } else if (state === "kicked" || state === "rejected") {
-      // Joining again would only push out whoever took this observer's place.
+      // Joining again would only push out the page that took this observer's place.
       say("stopped: this observer joined the meeting from another page. Reload to take over.");
     } else if (!closing) {
       retry(new Error("the connection to the meeting dropped"));
@@ -179,8 +180,8 @@
     sendTimer = setTimeout(send, Math.max(0, lastSentAt + SEND_INTERVAL_MS - Date.now()));
   }
 
-  // Sends the polls that changed since the dashboard last accepted them; with none, the post
-  // still tells the dashboard that this page is watching.
+  // Sends the polls that changed since the dashboard last accepted them. A post without polls
+  // still shows the dashboard that this page is watching.
   function send() {
     sending = true;
     lastSentAt = Date.now();
@@ -204,7 +205,7 @@
         }
       })
       .catch(function () {
-        // The dashboard is unreachable for now; the next update or heartbeat tries again.
+        // The dashboard is unreachable for now, so the next update or heartbeat tries again.
       })
       .then(function () {
         sending = false;

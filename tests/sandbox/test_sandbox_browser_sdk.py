@@ -197,7 +197,7 @@ def test_long_poll_wakes_at_once_on_a_vote(sandbox_url, kit_url):
     assert body["polls"][0]["voted"] == ["p-1"]
 
 
-def test_long_poll_wakes_at_once_on_a_participant_poll(sandbox_url, kit_url):
+def test_participant_poll_wakes_long_poll(sandbox_url, kit_url):
     participant = add_participant(kit_url)
     version = current_version(sandbox_url, participant["token"])
 
@@ -210,7 +210,7 @@ def test_long_poll_wakes_at_once_on_a_participant_poll(sandbox_url, kit_url):
     assert [poll["question"] for poll in response.json()["polls"]] == ["Coffee or tea?"]
 
 
-def test_long_poll_wakes_at_once_on_an_api_poll(sandbox_url, kit_url):
+def test_api_poll_wakes_long_poll(sandbox_url, kit_url):
     participant = add_participant(kit_url)
     version = current_version(sandbox_url, participant["token"])
     url = f"{kit_url}/meetings/{LIVE_MEETING}/active-session/poll"
