@@ -26,3 +26,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": os.path.join(tempfile.gettempdir(), f"poll-dashboard-test-{os.getpid()}.sqlite3")
     }
+# Tests change the sandbox's sessions and read them back at once, so reads are not reused
+# between requests; the tests of the shared reads turn the window on where they need it.
+REALTIMEKIT_READ_FRESH_SECONDS = 0

@@ -1,9 +1,11 @@
 """Reads: what the dashboard shows, from Cloudflare and from the database."""
 
 import hashlib
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
@@ -14,6 +16,15 @@ from polls.services import client_for
 MEETINGS_PER_PAGE = 10
 # How long a read is kept, to be shown while Cloudflare's rate limit blocks calls.
 LAST_KNOWN_SECONDS = 24 * 60 * 60
+# How long a failed read is handed to the requests that waited for it. Short, so that a page
+# reloaded after a fault asks Cloudflare again.
+ERROR_REUSE_SECONDS = 1
+# The longest a fetch may take (connect and read timeouts, retries) before another request may
+# take over; the fetching request frees its turn as soon as it is done.
+TURN_SECONDS = 30
+# Requests with no earlier value wait this long for the fetching one, then fetch themselves.
+WAIT_SECONDS = 3
+WAIT_STEP_SECONDS = 0.02
 
 
 @dataclass(frozen=True)
@@ -63,18 +74,107 @@ def _fetch_live_session(organisation, meeting_id):
 
 
 def _read(organisation, key, fetch):
-    """Return a Read of `fetch()`, keeping it so that a rate-limited read can show it later."""
-    cache_key = f"last-known:{organisation.pk}:{key}"
-    try:
-        value = fetch()
-    except RealtimeKitError as error:
-        known = cache.get(cache_key) if error.status == 429 else None
-        if known is None:
-            raise
-        return Read(known["value"], as_of=known["as_of"], error=error)
+    """Return a Read of `fetch()`, shared through the cache by every page, worker and machine.
 
-    cache.set(cache_key, {"value": value, "as_of": timezone.now()}, LAST_KNOWN_SECONDS)
-    return Read(value)
+    A value younger than the freshness window is reused. Once it is older, one request fetches
+    it again (the single flight) while the others go on with the previous value or, when there
+    is none, wait for the fetching one. A value stays in the cache for a day so that a page can
+    show it while Cloudflare's rate limit blocks calls.
+    """
+    cache_key = f"read:{organisation.pk}:{key}"
+    window = settings.REALTIMEKIT_READ_FRESH_SECONDS
+    entry = cache.get(cache_key)
+    if window <= 0:
+        return _fetch_into(cache_key, entry, fetch, window).read()
+    if entry is not None and entry.fresh:
+        return entry.read()
+    if not _take_turn(cache_key):
+        entry = entry or _wait_for_entry(cache_key)
+        if entry is not None:
+            return entry.read()
+        # The fetching request is taking too long: better one more call than a failed page.
+        return _fetch_into(cache_key, None, fetch, window).read()
+    try:
+        return _fetch_into(cache_key, entry, fetch, window).read()
+    finally:
+        cache.delete(_turn_key(cache_key))
+
+
+def _fetch_into(cache_key, entry, fetch, window):
+    """Call `fetch` and store what it gave, or the error it raised next to the earlier value."""
+    now = timezone.now()
+    try:
+        entry = Entry(value=fetch(), as_of=now, fresh_until=time.time() + window)
+    except RealtimeKitError as error:
+        # Waiting requests take the error too, rather than each asking Cloudflare once more.
+        earlier = entry if entry and entry.has_value else None
+        entry = Entry(
+            value=earlier.value if earlier else None,
+            as_of=earlier.as_of if earlier else None,
+            has_value=earlier is not None,
+            fresh_until=time.time() + min(window, ERROR_REUSE_SECONDS),
+            error=error_fields(error),
+        )
+    cache.set(cache_key, entry, LAST_KNOWN_SECONDS)
+    return entry
+
+
+def _take_turn(cache_key):
+    """Return True when this request is the one that fetches the value now."""
+    return cache.add(_turn_key(cache_key), True, TURN_SECONDS)
+
+
+def _turn_key(cache_key):
+    return f"{cache_key}:fetching"
+
+
+def _wait_for_entry(cache_key):
+    """Wait a moment for the request that is fetching the value; None when it takes too long."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(WAIT_STEP_SECONDS)
+        entry = cache.get(cache_key)
+        if entry is not None:
+            return entry
+    return None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What the cache holds for one read: the value and when it was read, and the error of the
+    latest fetch when it failed."""
+
+    value: object
+    as_of: datetime | None
+    fresh_until: float
+    has_value: bool = True
+    error: dict | None = None
+
+    @property
+    def fresh(self):
+        return time.time() < self.fresh_until
+
+    def read(self):
+        if self.error is None:
+            return Read(self.value)
+        error = RealtimeKitError(**self.error)
+        # A rate-limited read shows the value from before, marked with its time.
+        if error.status != 429 or not self.has_value:
+            raise error
+        return Read(self.value, as_of=self.as_of, error=error)
+
+
+def error_fields(error):
+    """Return what rebuilds `error`: exceptions lose their keyword arguments when pickled."""
+    return {
+        "message": error.message,
+        "status": error.status,
+        "code": error.code,
+        "retryable": error.retryable,
+        "upstream_message": error.upstream_message,
+        "outcome_unknown": error.outcome_unknown,
+        "retry_after": error.retry_after,
+    }
 
 
 def _parse_timestamp(value):
