@@ -110,6 +110,8 @@ if _REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+AUTHENTICATION_BACKENDS = ["polls.access.MemberBackend"]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -210,6 +212,11 @@ REALTIMEKIT_CSP_CONNECT_SRC = env.list("REALTIMEKIT_CSP_CONNECT_SRC", default=[]
 REALTIMEKIT_CONNECT_TIMEOUT = env.float("REALTIMEKIT_CONNECT_TIMEOUT", default=3.05)
 REALTIMEKIT_READ_TIMEOUT = env.float("REALTIMEKIT_READ_TIMEOUT", default=10.0)
 REALTIMEKIT_READ_RETRIES = env.int("REALTIMEKIT_READ_RETRIES", default=2)
+
+# Seconds that a read of meetings and live sessions is reused by every page and worker before
+# Cloudflare is asked again. Every call counts against the token's 1,200 requests in 5 minutes,
+# so this window, not the number of moderators watching, sets the dashboard's upstream cost.
+REALTIMEKIT_READ_FRESH_SECONDS = env.float("REALTIMEKIT_READ_FRESH_SECONDS", default=10.0)
 
 LOGGING = {
     "version": 1,

@@ -1,8 +1,12 @@
 from functools import wraps
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
 from django.shortcuts import render
 
 from polls.models import Membership
+
+UserModel = get_user_model()
 
 
 def member_required(role=Membership.Role.VIEWER):
@@ -25,3 +29,16 @@ def member_required(role=Membership.Role.VIEWER):
         return wrapper
 
     return decorator
+
+
+class MemberBackend(ModelBackend):
+    """Django's model backend, loading a signed-in user together with their membership and
+    organisation: every page needs both, and live fragments are asked for every second."""
+
+    def get_user(self, user_id):
+        users = UserModel._default_manager.select_related("membership__organisation")
+        try:
+            user = users.get(pk=user_id)
+        except UserModel.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None

@@ -1,12 +1,19 @@
 """How fresh a meeting's live results are, and the tokens that let a page ask "anything new?".
 
-A page that shows live results sends back the token it was rendered with. When the token is
-unchanged, nothing the page shows has changed, and the response is an empty 204.
+A page that shows live results sends back the token it was rendered with: the version of the
+meeting's results and how fresh they were. The version lives in the cache, shared by every
+worker, and changes once every change to the meeting's polls or feed is committed. A page reads
+the version before the polls, so a change that its read missed always leaves it with an older
+version. When the token is unchanged, the response is an empty 204, decided from one cache read
+without the database or a template.
 """
 
-import hashlib
+import secrets
+import time
 from dataclasses import dataclass
 
+from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 
 from polls.models import MeetingFeed
@@ -47,20 +54,90 @@ def freshness(feed, session_id, now=None):
         return Freshness("ended")
     if feed is None or feed.last_reported_at is None:
         return Freshness("waiting")
-    quiet = int(((now or timezone.now()) - feed.last_reported_at).total_seconds())
+    return _since_report(((now or timezone.now()) - feed.last_reported_at).total_seconds())
+
+
+def _since_report(seconds):
+    quiet = int(seconds)
     if quiet <= LIVE_SECONDS:
         return Freshness("live")
     return Freshness("quiet", quiet)
 
 
-def poll_token(poll, fresh):
-    return f"{poll.version}.{fresh.key}"
+# A version or report time that no write refreshed for this long is dropped; pages that showed
+# it render once more.
+VERSION_SECONDS = 24 * 60 * 60
 
 
-def list_token(polls, fresh):
-    versions = ",".join(f"{poll.pk}:{poll.version}" for poll in polls)
-    digest = hashlib.blake2s(versions.encode(), digest_size=8).hexdigest()
-    return f"{digest}.{fresh.key}"
+def results_changed(organisation_id, meeting_id):
+    """Give the meeting's results a new version once the current transaction commits."""
+    transaction.on_commit(
+        lambda: cache.set(
+            _version_key(organisation_id, meeting_id), _new_version(), VERSION_SECONDS
+        )
+    )
+
+
+def note_report_time(organisation_id, meeting_id, when):
+    """Share when an observer last reported, which turns "live" into "quiet" as time passes."""
+    key = _reported_key(organisation_id, meeting_id)
+    transaction.on_commit(lambda: cache.set(key, when.timestamp(), VERSION_SECONDS))
+
+
+def results_version(organisation_id, meeting_id):
+    """Return the meeting's results version. Read it before the meeting's polls and feed.
+
+    A version that the cache lost is replaced by a new one, which every page that showed the
+    old one renders again.
+    """
+    key = _version_key(organisation_id, meeting_id)
+    version = cache.get(key)
+    if version is None:
+        version = _new_version()
+        cache.add(key, version, VERSION_SECONDS)
+    return version
+
+
+def keep_report_time(organisation_id, meeting_id, feed):
+    """Put the feed's last report time back in the cache when the cache lost it."""
+    if feed is not None and feed.last_reported_at is not None:
+        key = _reported_key(organisation_id, meeting_id)
+        cache.add(key, feed.last_reported_at.timestamp(), VERSION_SECONDS)
+
+
+def token(version, fresh):
+    return f"{version}.{fresh.key}"
+
+
+def unchanged(organisation_id, meeting_id, seen):
+    """Return True when a page that shows the token `seen` is up to date."""
+    version, _, key = seen.partition(".")
+    if not version or not key:
+        return False
+    found = cache.get_many(
+        [_version_key(organisation_id, meeting_id), _reported_key(organisation_id, meeting_id)]
+    )
+    if found.get(_version_key(organisation_id, meeting_id)) != version:
+        return False
+    if key in ("waiting", "ended", "past"):
+        # These end only with a report or a new session, which change the version.
+        return True
+    reported = found.get(_reported_key(organisation_id, meeting_id))
+    if reported is None:
+        return False
+    return _since_report(time.time() - reported).key == key
+
+
+def _version_key(organisation_id, meeting_id):
+    return f"results-version:{organisation_id}:{meeting_id}"
+
+
+def _reported_key(organisation_id, meeting_id):
+    return f"results-reported:{organisation_id}:{meeting_id}"
+
+
+def _new_version():
+    return secrets.token_urlsafe(9)
 
 
 PAST = Freshness("past")

@@ -16,6 +16,7 @@ from polls.realtimekit import RealtimeKitError
 from polls.selectors import polls_for_meeting
 
 SESSION_ID_MAX_LENGTH = 64
+MEETING_ID_MAX_LENGTH = 64
 
 
 @never_cache
@@ -55,19 +56,21 @@ def sync(request, organisation, meeting_id):
 @require_GET
 @member_required()
 def meeting_polls(request, organisation, meeting_id):
-    context = poll_list_context(request, organisation, meeting_id, _session_param(request))
-    if context["refresh"] and request.GET.get("seen") == context["seen"]:
+    if live.unchanged(organisation.pk, meeting_id, request.GET.get("seen", "")):
         return HttpResponse(status=204)
+    context = poll_list_context(request, organisation, meeting_id, _session_param(request))
     return render(request, "meeting_detail.html#poll-refresh", context)
 
 
 @require_GET
 @member_required()
 def poll_results(request, organisation, pk):
-    poll = poll_or_404(organisation, pk)
-    context = poll_context(request, poll, _session_param(request))
-    if context["refresh"] and request.GET.get("seen") == context["seen"]:
+    # The page names the poll's meeting, so that an unchanged poll costs no database read.
+    meeting_id = request.GET.get("meeting", "")[:MEETING_ID_MAX_LENGTH]
+    if meeting_id and live.unchanged(organisation.pk, meeting_id, request.GET.get("seen", "")):
         return HttpResponse(status=204)
+    poll, version = poll_and_version(organisation, pk)
+    context = poll_context(request, poll, version, _session_param(request))
     return render(request, "poll_card.html#results", context)
 
 
@@ -91,8 +94,9 @@ def export_json(request, organisation, pk):
 def poll_list_context(request, organisation, meeting_id, live_session_id):
     """Return the meeting's polls with their freshness, and whether and how the list
     refreshes."""
+    version = live.results_version(organisation.pk, meeting_id)
     polls = list(polls_for_meeting(organisation=organisation, meeting_id=meeting_id))
-    fresh = live.annotate(polls, live.feed_for(organisation, meeting_id), live_session_id)
+    fresh = live.annotate(polls, _feed(organisation, meeting_id), live_session_id)
     is_host = request.user.membership.allows(Membership.Role.HOST)
     return {
         "meeting_id": meeting_id,
@@ -102,19 +106,19 @@ def poll_list_context(request, organisation, meeting_id, live_session_id):
         "live_session_id": live_session_id,
         "refresh": not fresh.final,
         "session_ended": fresh.state == "ended",
-        "seen": live.list_token(polls, fresh),
+        "seen": live.token(version, fresh),
     }
 
 
-def poll_context(request, poll, live_session_id):
-    live.annotate([poll], live.feed_for(poll.organisation, poll.meeting_id), live_session_id)
+def poll_context(request, poll, version, live_session_id):
+    live.annotate([poll], _feed(poll.organisation, poll.meeting_id), live_session_id)
     return {
         "poll": poll,
         "can_export": request.user.membership.allows(Membership.Role.HOST),
         "standalone": True,
         "live_session_id": live_session_id,
         "refresh": not poll.freshness.final,
-        "seen": live.poll_token(poll, poll.freshness),
+        "seen": live.token(version, poll.freshness),
     }
 
 
@@ -125,6 +129,21 @@ def poll_or_404(organisation, pk):
         pk=pk,
         organisation=organisation,
     )
+
+
+def poll_and_version(organisation, pk):
+    """Return the poll and its meeting's results version, read before the poll's results."""
+    meeting_id = get_object_or_404(
+        Poll.objects.values_list("meeting_id", flat=True), pk=pk, organisation=organisation
+    )
+    version = live.results_version(organisation.pk, meeting_id)
+    return poll_or_404(organisation, pk), version
+
+
+def _feed(organisation, meeting_id):
+    feed = live.feed_for(organisation, meeting_id)
+    live.keep_report_time(organisation.pk, meeting_id, feed)
+    return feed
 
 
 def _session_param(request):

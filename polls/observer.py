@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.cache import cache
 
+from polls import live, selectors
 from polls.models import MeetingFeed, Observer
 from polls.realtimekit import RealtimeKitError
 from polls.services import client_for
@@ -90,14 +91,15 @@ def observer_token(*, organisation, user, meeting_id, refresh=False):
     check = check_preset(organisation)
     if check.problem:
         raise ObserverUnavailable(check.problem)
-    client = client_for(organisation)
-    session = client.get_active_session(meeting_id)
+    # The page asking for the token read the session a moment ago; this shares that read.
+    session = selectors.get_live_session(organisation=organisation, meeting_id=meeting_id).value
     if session is None:
         raise ObserverUnavailable(
             "Nobody is in this meeting right now, so there are no live results to watch."
         )
     note_live_session(organisation, meeting_id, session.get("id") or "")
 
+    client = client_for(organisation)
     observer = Observer.objects.filter(
         organisation=organisation, user=user, meeting_id=meeting_id
     ).first()
@@ -156,6 +158,9 @@ def note_live_session(organisation, meeting_id, session_id):
         )
     elif feed.ended_at is not None:
         MeetingFeed.objects.filter(pk=feed.pk).update(ended_at=None)
+    else:
+        return
+    live.results_changed(organisation.pk, meeting_id)
 
 
 def sdk_url():

@@ -38,3 +38,10 @@ def create_organisation_from_environment(verbosity=1, **kwargs):
     logger.info(
         "Created organisation %r for account %s", organisation.name, organisation.account_id
     )
+
+
+def poll_saved_or_deleted(sender, instance, **kwargs):
+    """Give the meeting's live results a new version, so that pages showing them refresh."""
+    from polls import live
+
+    live.results_changed(instance.organisation_id, instance.meeting_id)

@@ -8,6 +8,7 @@ more votes than the stored one is older or the same, and is dropped.
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from polls import live
 from polls.feed import FeedError
 from polls.models import MeetingFeed, Poll, PollOption
 
@@ -67,10 +68,17 @@ def lock_feed(organisation_id, meeting_id):
 
 def _note_report(organisation, meeting_id, now, *, ended):
     feed = lock_feed(organisation.pk, meeting_id)
+    # Pages show "waiting", "quiet" or "ended" until a report changes that: then the results
+    # get a new version. While the feed stays live, only the shared report time moves on.
+    was_live = live.freshness(feed, None, now).state == "live"
+    newly_ended = ended and feed.ended_at is None
     feed.last_reported_at = now
-    if ended and feed.ended_at is None:
+    if newly_ended:
         feed.ended_at = now
     feed.save(update_fields=["last_reported_at", "ended_at"])
+    if newly_ended or not was_live:
+        live.results_changed(organisation.pk, meeting_id)
+    live.note_report_time(organisation.pk, meeting_id, now)
     return feed
 
 

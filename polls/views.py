@@ -4,7 +4,7 @@ from django.views.decorators.http import require_GET, require_POST
 from polls import observer, selectors, services
 from polls.access import member_required
 from polls.forms import MAX_OPTIONS, OPTION_MAX_LENGTH, QUESTION_MAX_LENGTH, PollForm
-from polls.live_views import poll_context, poll_list_context, poll_or_404
+from polls.live_views import poll_and_version, poll_context, poll_list_context
 from polls.models import Membership, Poll
 from polls.realtimekit import RealtimeKitError
 
@@ -86,9 +86,12 @@ def launch(request, organisation, meeting_id):
 @require_GET
 @member_required()
 def poll_detail(request, organisation, pk):
-    poll = poll_or_404(organisation, pk)
+    poll, version = poll_and_version(organisation, pk)
     live_session_id, session_error = _live_session_id(organisation, poll.meeting_id)
-    context = {**poll_context(request, poll, live_session_id), "session_error": session_error}
+    context = {
+        **poll_context(request, poll, version, live_session_id),
+        "session_error": session_error,
+    }
     # Only the live session's polls can change, and only then is an observer worth starting.
     if live_session_id and poll.session_id == live_session_id:
         context["observer"] = _observer_context(organisation, poll.meeting_id)

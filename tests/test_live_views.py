@@ -15,6 +15,10 @@ from polls.models import MeetingFeed, Poll
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
+# A page learns of a change from the results version, which changes once the change is
+# committed, so these tests commit as the server does.
+pytestmark = pytest.mark.django_db(transaction=True)
+
 
 def update(poll_id="rtk-poll-1", counts=(2, 1), *, anonymous=False, ended=False, texts=None):
     texts = texts or [f"Option {index}" for index in range(len(counts))]
@@ -136,6 +140,7 @@ def observed_poll(client, meeting_id, counts):
 
 def results_url(poll, **query):
     url = reverse("poll_results", args=[poll.pk])
+    query = {"meeting": poll.meeting_id, **query}
     return url + "?" + "&".join(f"{name}={value}" for name, value in query.items())
 
 
