@@ -1,8 +1,9 @@
 """The one module that talks to Cloudflare's RealtimeKit API.
 
 Every call goes through `RealtimeKitClient.request`, which applies the timeouts, retries reads
-where repeating is harmless, logs one line per attempt, and turns every failure into a
-`RealtimeKitError` whose message a moderator can act on.
+where repeating is harmless, logs one line per attempt, passes the rate limit that each response
+reports to an optional recorder, and turns every failure into a `RealtimeKitError` whose message
+a moderator can act on.
 
 API reference: https://developers.cloudflare.com/api/resources/realtime_kit/
 """
@@ -10,6 +11,7 @@ API reference: https://developers.cloudflare.com/api/resources/realtime_kit/
 import http.cookiejar
 import logging
 import math
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -22,6 +24,9 @@ logger = logging.getLogger(__name__)
 # Statuses where the same read can succeed a moment later.
 RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
 RETRY_BACKOFF_SECONDS = 0.25
+
+# A parameter of a rate-limit header item, such as `r=1187`. Values are non-negative integers.
+_LIMIT_PARAMETER = re.compile(r"([a-z][a-z0-9_.*-]*)=([0-9]{1,15})", re.ASCII)
 
 _sessions = threading.local()
 
@@ -58,6 +63,20 @@ class RealtimeKitError(Exception):
 
 
 @dataclass(frozen=True)
+class RateLimit:
+    """The rate limit that one response reported in its `Ratelimit` and `Ratelimit-Policy` headers.
+
+    `quota` (requests per window) and `window_seconds` are None when the response had no usable
+    `Ratelimit-Policy` for the limit.
+    """
+
+    remaining: int
+    reset_seconds: int
+    quota: int | None = None
+    window_seconds: int | None = None
+
+
+@dataclass(frozen=True)
 class MeetingPage:
     meetings: list
     total_count: int
@@ -89,6 +108,7 @@ class RealtimeKitClient:
         read_timeout,
         read_retries,
         cooldown=None,
+        rate_budget=None,
     ):
         self.base_url = base_url.rstrip("/")
         self.account_id = account_id
@@ -96,6 +116,9 @@ class RealtimeKitClient:
         self.timeout = (connect_timeout, read_timeout)
         self.read_retries = read_retries
         self.cooldown = cooldown
+        # Any object with `record(rate_limit)`, called with the RateLimit of every response
+        # that reports one, successful or not.
+        self.rate_budget = rate_budget
         self.headers = {"Authorization": f"Bearer {api_token}", "Accept": "application/json"}
 
     def list_meetings(self, *, search="", page=1, per_page=10):
@@ -242,11 +265,56 @@ class RealtimeKitClient:
             _log_call(method, path, None, started, failure)
             raise failure from error
 
+        self._record_rate_limit(response)
         failure = _response_error(response, body, method)
         _log_call(method, path, response.status_code, started, failure)
         if failure:
             raise failure
         return body
+
+    def _record_rate_limit(self, response):
+        if self.rate_budget is None:
+            return
+        rate_limit = parse_rate_limit(response.headers)
+        if rate_limit is None:
+            return
+        try:
+            self.rate_budget.record(rate_limit)
+        except Exception:
+            # The reading only feeds a status panel. Raising here, after Cloudflare made a
+            # change such as a new poll, would report that change as failed.
+            logger.warning("Could not record Cloudflare's rate limit", exc_info=True)
+
+
+def parse_rate_limit(headers):
+    """Read the rate limit from a response's headers, or return None when they lack a usable one.
+
+    Cloudflare sends them in the format of an IETF draft, e.g.
+    `Ratelimit: "default";r=1187;t=253` with `Ratelimit-Policy: "default";q=1200;w=300`. Items
+    that are malformed are skipped, so this never raises. When several limits are listed, the
+    one with the fewest requests remaining is the one that blocks first.
+    """
+    limits = _limit_items(headers.get("Ratelimit", ""), "r", "t")
+    if not limits:
+        return None
+    name, (remaining, reset_seconds) = min(limits.items(), key=lambda item: item[1][0])
+    quota, window_seconds = _limit_items(headers.get("Ratelimit-Policy", ""), "q", "w").get(
+        name, (None, None)
+    )
+    return RateLimit(remaining, reset_seconds, quota, window_seconds)
+
+
+def _limit_items(header, first_key, second_key):
+    """Return {name: (first, second)} for each item of the header list that has both keys."""
+    items = {}
+    for item in header.split(","):
+        name, *parameters = (part.strip() for part in item.split(";"))
+        values = dict(
+            match.groups() for part in parameters if (match := _LIMIT_PARAMETER.fullmatch(part))
+        )
+        if first_key in values and second_key in values:
+            items[name.strip('"')] = (int(values[first_key]), int(values[second_key]))
+    return items
 
 
 def _with_token(body, message):

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from polls.budget import RateBudget
 from polls.cooldown import Cooldown
 from polls.models import Poll, PollOption
 from polls.realtimekit import RealtimeKitClient, RealtimeKitError
@@ -30,9 +31,11 @@ def client_for(organisation, *, api_token=None):
     """Return a client for the organisation's connection, with `api_token` in place of the
     stored token when given.
 
-    Raises RealtimeKitError when the stored token cannot be decrypted, so pages explain it
-    like any other connection problem.
+    Only calls with the stored token record their rate limit for the Connection page, because
+    a token under test may be rejected and never saved. Raises RealtimeKitError when the stored
+    token cannot be decrypted, so pages explain it like any other connection problem.
     """
+    rate_budget = None if api_token else RateBudget(organisation.pk)
     try:
         api_token = api_token or organisation.api_token
     except TokenDecryptionError as error:
@@ -46,6 +49,7 @@ def client_for(organisation, *, api_token=None):
         read_timeout=settings.REALTIMEKIT_READ_TIMEOUT,
         read_retries=settings.REALTIMEKIT_READ_RETRIES,
         cooldown=Cooldown(organisation.pk),
+        rate_budget=rate_budget,
     )
 
 

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from polls import observer, organisations
+from polls import budget, observer, organisations
 from polls.access import member_required
 from polls.forms import AddMemberForm, ConnectionForm, RoleForm
 from polls.models import Membership
@@ -74,12 +74,13 @@ def change_member(request, organisation, pk):
 
 def _render_connection(request, organisation, form, *, error=None, status=200, preset_problem=None):
     # The preset is checked only when the page is opened: a form sent back with errors must
-    # not cause calls to Cloudflare.
+    # not cause calls to Cloudflare. The budget is read after that check, so it includes the check's call.
     context = {
         "organisation": organisation,
         "form": form,
         "error": error,
         "preset_problem": preset_problem,
+        "budget": budget.status_for(organisation),
     }
     return render(request, "connection_settings.html", context, status=status)
 
