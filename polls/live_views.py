@@ -3,7 +3,8 @@ the exports."""
 
 import json
 
-from django.http import HttpResponse, JsonResponse
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -11,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from polls import exports, live, observer, snapshots
 from polls.access import member_required
 from polls.feed import MAX_BODY_BYTES, FeedError, parse_update, too_large
-from polls.models import Membership, Poll
+from polls.models import Membership, Poll, PollOption
 from polls.realtimekit import RealtimeKitError
 from polls.selectors import polls_for_meeting
 
@@ -75,9 +76,22 @@ def poll_results(request, organisation, pk):
 
 
 @require_GET
+@member_required()
+def poll_voters(request, organisation, pk):
+    """Show who voted for each option. The live results leave the names out, because they
+    refresh every second and a large poll has thousands of them."""
+    poll = poll_or_404(organisation, pk, with_voters=True)
+    if poll.anonymous:
+        raise Http404("This poll is anonymous: nobody's vote is recorded by name.")
+    context = {"poll": poll, "options": poll.options.all()}
+    template = "poll_card.html#voter-lists" if request.htmx else "voters.html"
+    return render(request, template, context)
+
+
+@require_GET
 @member_required(Membership.Role.HOST)
 def export_csv(request, organisation, pk):
-    poll = poll_or_404(organisation, pk)
+    poll = poll_or_404(organisation, pk, with_voters=True)
     response = HttpResponse(exports.as_csv(poll), content_type="text/csv; charset=utf-8")
     return _attachment(response, exports.filename(poll, "csv"))
 
@@ -85,7 +99,7 @@ def export_csv(request, organisation, pk):
 @require_GET
 @member_required(Membership.Role.HOST)
 def export_json(request, organisation, pk):
-    poll = poll_or_404(organisation, pk)
+    poll = poll_or_404(organisation, pk, with_voters=True)
     body = json.dumps(exports.as_json(poll), ensure_ascii=False, indent=2)
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
     return _attachment(response, exports.filename(poll, "json"))
@@ -122,10 +136,16 @@ def poll_context(request, poll, version, live_session_id):
     }
 
 
-def poll_or_404(organisation, pk):
-    """Return the organisation's poll with what its pages show, or raise Http404."""
+def poll_or_404(organisation, pk, *, with_voters=False):
+    """Return the organisation's poll with what its pages show, or raise Http404.
+
+    The voters' names are left out unless asked for: a large poll has thousands of them.
+    """
+    options = PollOption.objects.all() if with_voters else PollOption.objects.defer("voters")
     return get_object_or_404(
-        Poll.objects.select_related("launched_by", "organisation").prefetch_related("options"),
+        Poll.objects.select_related("launched_by", "organisation").prefetch_related(
+            Prefetch("options", queryset=options)
+        ),
         pk=pk,
         organisation=organisation,
     )

@@ -7,9 +7,10 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import Prefetch
 from django.utils import timezone
 
-from polls.models import Poll
+from polls.models import Poll, PollOption
 from polls.realtimekit import RealtimeKitError
 from polls.services import client_for
 
@@ -185,8 +186,9 @@ def _parse_timestamp(value):
 
 
 def polls_for_meeting(*, organisation, meeting_id):
+    """Return the meeting's polls with their options, without the voters' names."""
     return (
         Poll.objects.filter(organisation=organisation, meeting_id=meeting_id)
         .select_related("launched_by")
-        .prefetch_related("options")
+        .prefetch_related(Prefetch("options", queryset=PollOption.objects.defer("voters")))
     )

@@ -43,7 +43,8 @@ def record_poll_snapshot(*, organisation, meeting_id, snapshot, session_id, repo
     """
     with transaction.atomic():
         poll, created = _find_or_add(organisation, meeting_id, snapshot, session_id)
-        options = list(poll.options.all())
+        # The stored names are replaced, never read: a large poll has thousands of them.
+        options = list(poll.options.defer("voters"))
         if [option.text for option in options] != [option.text for option in snapshot.options]:
             raise FeedError(
                 f"Poll {snapshot.id} is recorded with other options than the update has.", 422
@@ -149,10 +150,15 @@ def _add_observed(organisation, meeting_id, snapshot, session_id):
 
 
 def _store_counts(poll, options, snapshot, reported_at):
+    """Write the options whose counts moved in one statement, then the poll: two writes per
+    update, however many votes it carries."""
+    moved = []
     for option, seen in zip(options, snapshot.options, strict=True):
-        option.count = seen.count
-        option.voters = [] if poll.anonymous or snapshot.anonymous else list(seen.voters)
-    PollOption.objects.bulk_update(options, ["count", "voters"])
+        if option.count != seen.count:
+            option.count = seen.count
+            option.voters = [] if poll.anonymous or snapshot.anonymous else list(seen.voters)
+            moved.append(option)
+    PollOption.objects.bulk_update(moved, ["count", "voters"])
     poll.total_votes = snapshot.total_votes
     poll.version += 1
     # A poll added by this update was stored a moment after the update began.

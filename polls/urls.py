@@ -23,6 +23,7 @@ urlpatterns = [
     ),
     path("polls/<int:pk>/", views.poll_detail, name="poll_detail"),
     path("polls/<int:pk>/results/", live_views.poll_results, name="poll_results"),
+    path("polls/<int:pk>/voters/", live_views.poll_voters, name="poll_voters"),
     path("polls/<int:pk>/export.csv", live_views.export_csv, name="poll_export_csv"),
     path("polls/<int:pk>/export.json", live_views.export_json, name="poll_export_json"),
     path("settings/connection/", settings_views.connection, name="connection_settings"),

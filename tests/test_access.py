@@ -234,6 +234,17 @@ def test_results_fragment_access(as_user, user, our_poll):
     assert ("Yes" in response.content.decode()) == (EXPECTED_RESULTS[user] == 200)
 
 
+@pytest.mark.parametrize("user", USERS)
+def test_voters_list_access(as_user, user, our_poll):
+    response = as_user(user).get(reverse("poll_voters", args=[our_poll.pk]))
+
+    if user == "anonymous":
+        assert_sent_to_login(response)
+    else:
+        assert response.status_code == EXPECTED_RESULTS[user]
+    assert ("Yes" in response.content.decode()) == (EXPECTED_RESULTS[user] == 200)
+
+
 @pytest.mark.parametrize("url_name", ["poll_export_csv", "poll_export_json"])
 @pytest.mark.parametrize("user", USERS)
 def test_export_access(as_user, user, url_name, our_poll):
