@@ -64,7 +64,7 @@ def _since_report(seconds):
     return Freshness("quiet", quiet)
 
 
-# A version or report time that no write refreshed for this long is dropped; pages that showed
+# A version or report time that no write refreshed for this long is dropped, and pages that showed
 # it render once more.
 VERSION_SECONDS = 24 * 60 * 60
 

@@ -18,10 +18,10 @@ MEETINGS_PER_PAGE = 10
 # How long a read is kept, to be shown while Cloudflare's rate limit blocks calls.
 LAST_KNOWN_SECONDS = 24 * 60 * 60
 # How long a failed read is handed to the requests that waited for it. Short, so that a page
-# reloaded after a fault asks Cloudflare again.
+# reloaded after a fault calls Cloudflare again.
 ERROR_REUSE_SECONDS = 1
-# The longest a fetch may take (connect and read timeouts, retries) before another request may
-# take over; the fetching request frees its turn as soon as it is done.
+# The maximum time a fetch may take (connect and read timeouts, retries) before another request
+# may take over. The fetching request frees its turn as soon as it is done.
 TURN_SECONDS = 30
 # Requests with no earlier value wait this long for the fetching one, then fetch themselves.
 WAIT_SECONDS = 3
@@ -130,7 +130,8 @@ def _turn_key(cache_key):
 
 
 def _wait_for_entry(cache_key):
-    """Wait a moment for the request that is fetching the value; None when it takes too long."""
+    """Wait a moment for the request that is fetching the value. Return None when it takes too
+    long."""
     deadline = time.monotonic() + WAIT_SECONDS
     while time.monotonic() < deadline:
         time.sleep(WAIT_STEP_SECONDS)
@@ -142,8 +143,8 @@ def _wait_for_entry(cache_key):
 
 @dataclass(frozen=True)
 class Entry:
-    """What the cache holds for one read: the value and when it was read, and the error of the
-    latest fetch when it failed."""
+    """A cached read: the value and when it was read, and the error of the latest fetch when it
+    failed."""
 
     value: object
     as_of: datetime | None
