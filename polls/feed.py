@@ -131,8 +131,35 @@ def _option(item, where, anonymous):
         text=_text(item["text"], f"{where}.text", MAX_OPTION_LENGTH, blank=True),
         count=count,
         # An anonymous poll keeps no names at all, even if a client sent some.
-        voters=() if anonymous else tuple(_voter(v, f"{where}.voters") for v in voters),
+        voters=() if anonymous else _voters(voters, f"{where}.voters"),
     )
+
+
+def _voters(items, where):
+    """Return the voters, checked in bulk because a large poll names thousands of them. When
+    the bulk check fails, each voter is checked alone, for the message that names the fault."""
+    if all(type(item) is dict and item.keys() == VOTER_FIELDS for item in items):
+        ids = [item["id"] for item in items]
+        names = [item["name"] for item in items]
+        texts = ids + names
+        if (
+            all(type(text) is str and len(text) <= MAX_NAME_LENGTH for text in texts)
+            and all(text.strip() for text in ids)
+            and _storable("".join(texts))
+        ):
+            return tuple({"id": id_, "name": name} for id_, name in zip(ids, names, strict=True))
+    return tuple(_voter(item, where) for item in items)
+
+
+def _storable(text):
+    """Return True when `text` has no NUL and no half of a UTF-16 surrogate pair."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _voter(item, where):

@@ -425,3 +425,38 @@ def test_body_at_size_limit_is_parsed():
     body += b" " * (MAX_BODY_BYTES - len(body))
 
     assert parse_update(body).polls[0].id == "poll-1"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("id", "  ", "polls[0].options[0].voters[].id is blank."),
+        ("id", 7, "polls[0].options[0].voters[].id must be a string."),
+        (
+            "name",
+            "N" * 201,
+            "polls[0].options[0].voters[].name is 201 characters; the limit is 200.",
+        ),
+    ],
+    ids=["blank-id", "number-id", "long-name"],
+)
+def test_bad_voter_among_many_is_named(field, value, message):
+    body = update_body()
+    voters = [voter(f"u{n}", f"Voter {n}") for n in range(2000)]
+    voters[1500][field] = value
+    body["polls"][0]["options"][0].update(count=2000, voters=voters)
+
+    error = rejection(body)
+
+    assert error.status == 400
+    assert error.message == message
+
+
+def test_many_voters_are_kept_in_order():
+    body = update_body()
+    voters = [voter(f"u{n}", f"Voter {n}") for n in range(2000)]
+    body["polls"][0]["options"][0].update(count=2000, voters=voters)
+
+    poll = parse_update(encode(body)).polls[0]
+
+    assert poll.options[0].voters == tuple(voters)
