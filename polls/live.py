@@ -8,10 +8,12 @@ version. When the token is unchanged, the response is an empty 204, decided from
 without the database or a template.
 """
 
+import hashlib
 import secrets
 import time
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
@@ -71,6 +73,8 @@ VERSION_SECONDS = 24 * 60 * 60
 
 def results_changed(organisation_id, meeting_id):
     """Give the meeting's results a new version once the current transaction commits."""
+    if not settings.CACHE_SHARED:
+        return
     transaction.on_commit(
         lambda: cache.set(
             _version_key(organisation_id, meeting_id), _new_version(), VERSION_SECONDS
@@ -80,6 +84,8 @@ def results_changed(organisation_id, meeting_id):
 
 def note_report_time(organisation_id, meeting_id, when):
     """Share when an observer last reported, which turns "live" into "quiet" as time passes."""
+    if not settings.CACHE_SHARED:
+        return
     key = _reported_key(organisation_id, meeting_id)
     transaction.on_commit(lambda: cache.set(key, when.timestamp(), VERSION_SECONDS))
 
@@ -88,8 +94,11 @@ def results_version(organisation_id, meeting_id):
     """Return the meeting's results version. Read it before the meeting's polls and feed.
 
     A version that the cache lost is replaced by a new one, which every page that showed the
-    old one renders again.
+    old one renders again. Returns None when processes do not share the cache, and the
+    version then comes from the polls themselves (see `polls_version`).
     """
+    if not settings.CACHE_SHARED:
+        return None
     key = _version_key(organisation_id, meeting_id)
     version = cache.get(key)
     if version is None:
@@ -98,9 +107,15 @@ def results_version(organisation_id, meeting_id):
     return version
 
 
+def polls_version(polls):
+    """Return a version of the polls as stored, for processes that do not share the cache."""
+    stored = ",".join(f"{poll.pk}:{poll.version}:{poll.status}" for poll in polls)
+    return hashlib.blake2s(stored.encode(), digest_size=8).hexdigest()
+
+
 def keep_report_time(organisation_id, meeting_id, feed):
     """Put the feed's last report time back in the cache when the cache lost it."""
-    if feed is not None and feed.last_reported_at is not None:
+    if settings.CACHE_SHARED and feed is not None and feed.last_reported_at is not None:
         key = _reported_key(organisation_id, meeting_id)
         cache.add(key, feed.last_reported_at.timestamp(), VERSION_SECONDS)
 
@@ -110,9 +125,10 @@ def token(version, fresh):
 
 
 def unchanged(organisation_id, meeting_id, seen):
-    """Return True when a page that shows the token `seen` is up to date."""
+    """Return True when a page that shows the token `seen` is up to date, as far as the
+    cache alone tells. False means that the database has to be read."""
     version, _, key = seen.partition(".")
-    if not version or not key:
+    if not settings.CACHE_SHARED or not version or not key:
         return False
     found = cache.get_many(
         [_version_key(organisation_id, meeting_id), _reported_key(organisation_id, meeting_id)]

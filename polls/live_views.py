@@ -57,9 +57,12 @@ def sync(request, organisation, meeting_id):
 @require_GET
 @member_required()
 def meeting_polls(request, organisation, meeting_id):
-    if live.unchanged(organisation.pk, meeting_id, request.GET.get("seen", "")):
+    seen = request.GET.get("seen", "")
+    if live.unchanged(organisation.pk, meeting_id, seen):
         return HttpResponse(status=204)
     context = poll_list_context(request, organisation, meeting_id, _session_param(request))
+    if context["refresh"] and seen == context["seen"]:
+        return HttpResponse(status=204)
     return render(request, "meeting_detail.html#poll-refresh", context)
 
 
@@ -68,10 +71,13 @@ def meeting_polls(request, organisation, meeting_id):
 def poll_results(request, organisation, pk):
     # The page names the poll's meeting, so that an unchanged poll costs no database read.
     meeting_id = request.GET.get("meeting", "")[:MEETING_ID_MAX_LENGTH]
-    if meeting_id and live.unchanged(organisation.pk, meeting_id, request.GET.get("seen", "")):
+    seen = request.GET.get("seen", "")
+    if meeting_id and live.unchanged(organisation.pk, meeting_id, seen):
         return HttpResponse(status=204)
     poll, version = poll_and_version(organisation, pk)
     context = poll_context(request, poll, version, _session_param(request))
+    if context["refresh"] and seen == context["seen"]:
+        return HttpResponse(status=204)
     return render(request, "poll_card.html#results", context)
 
 
@@ -120,7 +126,7 @@ def poll_list_context(request, organisation, meeting_id, live_session_id):
         "live_session_id": live_session_id,
         "refresh": not fresh.final,
         "session_ended": fresh.state == "ended",
-        "seen": live.token(version, fresh),
+        "seen": live.token(version or live.polls_version(polls), fresh),
     }
 
 
@@ -132,7 +138,7 @@ def poll_context(request, poll, version, live_session_id):
         "standalone": True,
         "live_session_id": live_session_id,
         "refresh": not poll.freshness.final,
-        "seen": live.token(version, poll.freshness),
+        "seen": live.token(version or live.polls_version([poll]), poll.freshness),
     }
 
 

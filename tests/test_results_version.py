@@ -10,6 +10,7 @@ from unittest import mock
 import pytest
 from django.core.cache import caches
 from django.db import connection
+from django.db.models import F
 from django.test.signals import template_rendered
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -216,3 +217,16 @@ def test_writes_per_update_do_not_grow_with_votes(organisation, meeting_id):
 
     # The feed's report time, the options that moved, and the poll.
     assert len(few) == len(many) == 3
+
+
+def test_unshared_cache_asks_the_database(settings, moderator_client, live_poll):
+    settings.CACHE_SHARED = False
+    seen = moderator_client.get(refresh_url(live_poll), **HTMX).context["seen"]
+
+    unchanged = moderator_client.get(refresh_url(live_poll, seen), **HTMX)
+    # Another process recorded an update: this process's cache knows nothing of it.
+    Poll.objects.filter(pk=live_poll.pk).update(version=F("version") + 1)
+    changed = moderator_client.get(refresh_url(live_poll, seen), **HTMX)
+
+    assert unchanged.status_code == 204
+    assert changed.status_code == 200
