@@ -96,7 +96,12 @@ def _read(organisation, key, fetch):
         # The fetching request is taking too long: better one more call than a failed page.
         return _fetch_into(cache_key, None, fetch, window).read()
     try:
-        return _fetch_into(cache_key, entry, fetch, window).read()
+        # A request that read the old value just before another one refreshed it gets its turn
+        # after that refresh: it finds the new value here instead of calling again.
+        latest = cache.get(cache_key)
+        if latest is not None and latest.fresh:
+            return latest.read()
+        return _fetch_into(cache_key, latest or entry, fetch, window).read()
     finally:
         cache.delete(_turn_key(cache_key))
 

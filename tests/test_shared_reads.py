@@ -155,3 +155,23 @@ def test_reads_are_kept_apart_per_organisation(window, organisation, other_organ
         read_meeting(other_organisation, meeting_id)
 
     assert raised.value.status == 403
+
+
+def test_turn_after_a_refresh_reuses_it(window, organisation, sandbox, monkeypatch):
+    window.REALTIMEKIT_READ_FRESH_SECONDS = 0.2
+    meeting_id = sandbox.live_meeting_id()
+    read_meeting(organisation, meeting_id)
+    time.sleep(0.3)
+    take_turn = selectors._take_turn
+
+    def refreshed_meanwhile(cache_key):
+        # Another request refreshes the value between this one's read and its turn.
+        window.REALTIMEKIT_READ_FRESH_SECONDS = 10
+        monkeypatch.setattr(selectors, "_take_turn", take_turn)
+        read_meeting(organisation, meeting_id)
+        return take_turn(cache_key)
+
+    monkeypatch.setattr(selectors, "_take_turn", refreshed_meanwhile)
+    read_meeting(organisation, meeting_id)
+
+    assert len(sandbox.api_requests(path_contains=meeting_id)) == 2
