@@ -6,9 +6,9 @@ PYTHON := $(VENV)/bin/python
 PYTHON_CANDIDATES := python3.13 python3.12 python3 \
 	$(wildcard /root/.pyenv/versions/3.1[2-9]*/bin/python3 $(HOME)/.pyenv/versions/3.1[2-9]*/bin/python3) \
 	/usr/bin/python3.13 /usr/bin/python3.12 /usr/local/bin/python3.13 /usr/local/bin/python3.12
-DEMO_ENV := DJANGO_DEBUG=true DATABASE_URL=sqlite:///var/demo.sqlite3
+DEMO_ENV := DJANGO_DEBUG=true DATABASE_URL=sqlite:///var/demo.sqlite3 CACHE_SHARED=true
 
-.PHONY: demo test lint browser clean soak
+.PHONY: demo test lint browser clean soak bench
 
 # Soak test: moderators, injected faults and votes against gunicorn. Writes benchmarks/SOAK.md.
 SOAK_SECONDS ?= 180
@@ -23,6 +23,11 @@ test: $(VENV)/.installed browser
 soak: $(VENV)/.installed
 	$(PYTHON) -m pip install --quiet -r benchmarks/requirements.txt
 	$(PYTHON) benchmarks/soak.py --seconds $(SOAK_SECONDS) $(SOAK_ARGS)
+
+# Benchmark against the performance targets, about 5 minutes. Writes benchmarks/RESULTS.md.
+bench: $(VENV)/.installed browser
+	$(PYTHON) -m pip install --quiet -r benchmarks/requirements.txt
+	$(PYTHON) benchmarks/bench.py $(BENCH_ARGS)
 
 lint: $(VENV)/.installed
 	$(PYTHON) -m ruff check .

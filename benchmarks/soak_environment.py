@@ -1,7 +1,8 @@
-"""The resources of a soak run: the database, the cache, the sandbox and the dashboard's server.
+"""The resources of a soak or benchmark run: the database, the cache, the sandbox and the
+dashboard's server.
 
 Everything here is created for one run and removed by `Environment.close`, which the soak test
-calls in a `finally` block, so Ctrl-C and errors clean up too.
+and the benchmark call in a `finally` block, so Ctrl-C and errors clean up too.
 """
 
 import os
@@ -66,7 +67,8 @@ class Environment:
         return f"Redis {self.redis_url}" if self.redis_url else "local-memory cache"
 
     def close(self, *, keep_logs):
-        """Stop the servers, drop the database, flush Redis db 14 and delete the temporary files.
+        """Stop the servers, drop the database, flush the run's Redis database and delete the
+        temporary files.
 
         Each step runs even when an earlier one fails, and failures are printed. With
         `keep_logs`, the temporary folder stays so that the server logs can be read.
@@ -89,16 +91,17 @@ class Environment:
             _run_cleanup_step(f"delete {self.temp_dir}", _remove_tree, self.temp_dir)
 
 
-def create_environment():
+def create_environment(prefix="soak-"):
     """Return an Environment with a new temporary folder and nothing else set up yet."""
-    return Environment(temp_dir=Path(tempfile.mkdtemp(prefix="soak-")))
+    return Environment(temp_dir=Path(tempfile.mkdtemp(prefix=prefix)))
 
 
-def set_up_backends(environment):
+def set_up_backends(environment, redis_url=REDIS_URL):
     """Choose the database and the cache, creating the PostgreSQL database for this run.
 
     PostgreSQL and Redis are used when they accept connections on 127.0.0.1, else a SQLite
-    file in the temporary folder and the local-memory cache.
+    file in the temporary folder and the local-memory cache. `redis_url` names the one Redis
+    database that the run uses and flushes.
     """
     if postgres_accepts_connections():
         environment.postgres_database = create_postgres_database()
@@ -107,18 +110,21 @@ def set_up_backends(environment):
         )
     else:
         environment.database_url = f"sqlite:///{environment.temp_dir / 'soak.sqlite3'}"
-    if redis_accepts_connections(REDIS_URL):
-        environment.redis_url = REDIS_URL
+    if redis_accepts_connections(redis_url):
+        environment.redis_url = redis_url
         # A run stopped by SIGKILL leaves its keys behind, such as a rate-limit cooldown for
         # organisation 1, which would hold back every call of this run.
-        flush_redis(REDIS_URL)
+        flush_redis(redis_url)
 
 
-def dashboard_environment(environment, *, log_level, sandbox_url):
+def dashboard_environment(
+    environment, *, log_level, sandbox_url, settings_module=SETTINGS_MODULE, extra=None
+):
     """Return the environment variables of the dashboard's processes, secrets made for this run.
 
     Meeting pages load the sandbox's stand-in for RealtimeKit's browser SDK, so they show the
-    live results section that the soak test's observers read.
+    live results section that the soak test's observers read. `extra` adds or replaces
+    variables after all the others.
     """
     variables = {
         name: value
@@ -127,7 +133,7 @@ def dashboard_environment(environment, *, log_level, sandbox_url):
     }
     variables.update(
         {
-            "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE,
+            "DJANGO_SETTINGS_MODULE": settings_module,
             "DJANGO_ENV_FILE": str(environment.temp_dir / "no.env"),
             "DJANGO_DEBUG": "false",
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
@@ -143,6 +149,7 @@ def dashboard_environment(environment, *, log_level, sandbox_url):
     )
     if environment.redis_url:
         variables["REDIS_URL"] = environment.redis_url
+    variables.update(extra or {})
     return variables
 
 
