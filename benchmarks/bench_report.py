@@ -260,11 +260,11 @@ def _upstream_table(results):
         "|---|---|---|---|---|---|---|",
     ]
     for moderators, result in sorted(results.upstream.items()):
-        busiest = max(result.by_path.values(), default=0)
+        path, busiest = max(result.by_path.items(), key=lambda item: item[1], default=("", 0))
         per_window = result.max_per_path_per_window
         lines.append(
             f"| {moderators} | {result.seconds:.0f} | {result.pages} | {result.calls} | "
-            f"{result.rate_limited} | {busiest} | "
+            f"{result.rate_limited} | {busiest} (`…{path[-40:]}`) | "
             f"{'n/a' if per_window is None else f'{per_window:.1f}'} |"
         )
     return [*lines, ""]

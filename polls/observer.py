@@ -46,16 +46,19 @@ def check_preset(organisation):
             "No observer preset is set, so live results are off. An admin can set one on the "
             "Connection page.",
         )
-    key = f"observer-preset:{organisation.pk}:{name}"
-    problem = cache.get(key)
-    if problem is None:
-        problem = _preset_problem(organisation, name)
-        cache.set(key, problem, PRESET_CHECK_SECONDS)
-    return PresetCheck(name, problem)
+    read = selectors.shared_read(
+        organisation,
+        f"observer-preset:{name}",
+        lambda: _preset_problem(organisation, name),
+        window=PRESET_CHECK_SECONDS,
+    )
+    return PresetCheck(name, read.value)
 
 
 def forget_preset_check(organisation):
-    cache.delete(f"observer-preset:{organisation.pk}:{organisation.observer_preset}")
+    cache.delete(
+        selectors.read_key(organisation, f"observer-preset:{organisation.observer_preset}")
+    )
 
 
 def _preset_problem(organisation, name):

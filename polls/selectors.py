@@ -43,7 +43,7 @@ class Read:
 
 def list_meetings(*, organisation, search, page):
     query = hashlib.sha256(f"{search}\n{page}".encode()).hexdigest()
-    return _read(
+    return shared_read(
         organisation,
         f"meetings:{query}",
         lambda: client_for(organisation).list_meetings(
@@ -53,7 +53,7 @@ def list_meetings(*, organisation, search, page):
 
 
 def get_meeting(*, organisation, meeting_id):
-    return _read(
+    return shared_read(
         organisation,
         f"meeting:{meeting_id}",
         lambda: client_for(organisation).get_meeting(meeting_id),
@@ -62,7 +62,7 @@ def get_meeting(*, organisation, meeting_id):
 
 def get_live_session(*, organisation, meeting_id):
     """Read the live session, with `started_at` as a datetime, or None when nobody is in."""
-    return _read(
+    return shared_read(
         organisation, f"session:{meeting_id}", lambda: _fetch_live_session(organisation, meeting_id)
     )
 
@@ -74,16 +74,17 @@ def _fetch_live_session(organisation, meeting_id):
     return {**session, "started_at": _parse_timestamp(session.get("started_at"))}
 
 
-def _read(organisation, key, fetch):
+def shared_read(organisation, key, fetch, window=None):
     """Return a Read of `fetch()`, shared through the cache by every page, worker and machine.
 
-    A value younger than the freshness window is reused. Once it is older, one request fetches
+    A value younger than the freshness window (`window` seconds, by default
+    REALTIMEKIT_READ_FRESH_SECONDS) is reused. Once it is older, one request fetches
     it again (the single flight) while the others go on with the previous value or, when there
     is none, wait for the fetching one. A value stays in the cache for a day so that a page can
     show it while Cloudflare's rate limit blocks calls.
     """
-    cache_key = f"read:{organisation.pk}:{key}"
-    window = settings.REALTIMEKIT_READ_FRESH_SECONDS
+    cache_key = read_key(organisation, key)
+    window = settings.REALTIMEKIT_READ_FRESH_SECONDS if window is None else window
     entry = cache.get(cache_key)
     if window <= 0:
         return _fetch_into(cache_key, entry, fetch, window).read()
@@ -104,6 +105,10 @@ def _read(organisation, key, fetch):
         return _fetch_into(cache_key, latest or entry, fetch, window).read()
     finally:
         cache.delete(_turn_key(cache_key))
+
+
+def read_key(organisation, key):
+    return f"read:{organisation.pk}:{key}"
 
 
 def _fetch_into(cache_key, entry, fetch, window):

@@ -7,7 +7,7 @@ import time
 import pytest
 from django.urls import reverse
 
-from polls import selectors
+from polls import observer, selectors
 from polls.realtimekit import RealtimeKitError
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -175,3 +175,12 @@ def test_turn_after_a_refresh_reuses_it(window, organisation, sandbox, monkeypat
     read_meeting(organisation, meeting_id)
 
     assert len(sandbox.api_requests(path_contains=meeting_id)) == 2
+
+
+def test_concurrent_preset_checks_make_one_check(organisation, sandbox):
+    sandbox.add_fault(path="/presets$", delay_ms=300)
+
+    results = in_threads(10, lambda: observer.check_preset(organisation))
+
+    assert {result.problem for result in results} == {""}
+    assert len(sandbox.wait_for_requests(2, path_contains="/presets", timeout=1)) == 2
