@@ -74,7 +74,7 @@ def poll_results(request, organisation, pk):
     seen = request.GET.get("seen", "")
     if meeting_id and live.unchanged(organisation.pk, meeting_id, seen):
         return HttpResponse(status=204)
-    poll, version = poll_and_version(organisation, pk)
+    poll, version = poll_and_version(organisation, pk, meeting_id)
     context = poll_context(request, poll, version, _session_param(request))
     if context["refresh"] and seen == context["seen"]:
         return HttpResponse(status=204)
@@ -157,13 +157,20 @@ def poll_or_404(organisation, pk, *, with_voters=False):
     )
 
 
-def poll_and_version(organisation, pk):
-    """Return the poll and its meeting's results version, read before the poll's results."""
-    meeting_id = get_object_or_404(
-        Poll.objects.values_list("meeting_id", flat=True), pk=pk, organisation=organisation
-    )
+def poll_and_version(organisation, pk, meeting_id=""):
+    """Return the poll and its meeting's results version, read before the poll's results.
+
+    `meeting_id` is the poll's meeting as the page named it, which saves looking it up.
+    """
+    if not meeting_id:
+        meeting_id = get_object_or_404(
+            Poll.objects.values_list("meeting_id", flat=True), pk=pk, organisation=organisation
+        )
     version = live.results_version(organisation.pk, meeting_id)
-    return poll_or_404(organisation, pk), version
+    poll = poll_or_404(organisation, pk)
+    if poll.meeting_id != meeting_id:
+        return poll_and_version(organisation, pk)
+    return poll, version
 
 
 def _feed(organisation, meeting_id):

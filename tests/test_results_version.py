@@ -230,3 +230,16 @@ def test_unshared_cache_asks_the_database(settings, moderator_client, live_poll)
 
     assert unchanged.status_code == 204
     assert changed.status_code == 200
+
+
+def test_wrong_meeting_in_the_address_still_renders(moderator_client, live_poll, sandbox):
+    url = results_url(live_poll, session=live_poll.live_session_id)
+    url = url.replace(live_poll.meeting_id, sandbox.idle_meeting_id())
+
+    response = moderator_client.get(url, **HTMX)
+    seen = response.context["seen"]
+
+    assert response.status_code == 200
+    assert seen.split(".")[0] == live.results_version(
+        live_poll.organisation_id, live_poll.meeting_id
+    )
