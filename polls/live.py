@@ -124,24 +124,37 @@ def token(version, fresh):
     return f"{version}.{fresh.key}"
 
 
-def unchanged(organisation_id, meeting_id, seen):
-    """Return True when a page that shows the token `seen` is up to date, as far as the
-    cache alone tells. False means that the database has to be read."""
-    version, _, key = seen.partition(".")
-    if not settings.CACHE_SHARED or not version or not key:
-        return False
-    found = cache.get_many(
-        [_version_key(organisation_id, meeting_id), _reported_key(organisation_id, meeting_id)]
-    )
-    if found.get(_version_key(organisation_id, meeting_id)) != version:
-        return False
-    if key in ("waiting", "ended", "past"):
-        # These end only with a report or a new session, which change the version.
-        return True
-    reported = found.get(_reported_key(organisation_id, meeting_id))
-    if reported is None:
-        return False
-    return _since_report(time.time() - reported).key == key
+@dataclass(frozen=True)
+class Probe:
+    """What the cache alone tells about a meeting's results: whether a page that shows the
+    token `seen` is up to date, and `current`, the results version with how fresh the last
+    report is, or "" when the cache does not have both."""
+
+    unchanged: bool
+    current: str
+
+
+NO_PROBE = Probe(unchanged=False, current="")
+
+
+def probe(organisation_id, meeting_id, seen):
+    """Read the meeting's results version and last report time in one cache read."""
+    if not settings.CACHE_SHARED:
+        return NO_PROBE
+    version_key = _version_key(organisation_id, meeting_id)
+    reported_key = _reported_key(organisation_id, meeting_id)
+    found = cache.get_many([version_key, reported_key])
+    version, reported = found.get(version_key), found.get(reported_key)
+    since = _since_report(time.time() - reported).key if reported is not None else ""
+    current = f"{version}.{since}" if version and since else ""
+
+    seen_version, _, seen_key = seen.partition(".")
+    if not seen_version or seen_version != version:
+        return Probe(False, current)
+    # "waiting", "ended" and "past" end only with a report or a new session, which change the
+    # version. "live" and "quiet" change with time, as the report time tells.
+    unchanged = seen_key in ("waiting", "ended", "past") or bool(since and seen_key == since)
+    return Probe(unchanged, current)
 
 
 def _version_key(organisation_id, meeting_id):

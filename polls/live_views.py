@@ -1,8 +1,10 @@
 """Live results: the observer's token, the updates it forwards, the refreshing fragments and
 the exports."""
 
+import hashlib
 import json
 
+from django.core.cache import cache
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -17,6 +19,8 @@ from polls.realtimekit import RealtimeKitError
 from polls.selectors import polls_for_meeting
 
 SESSION_ID_MAX_LENGTH = 64
+# How long a rendered fragment is kept for the other pages that show the same results.
+FRAGMENT_SECONDS = 60
 MEETING_ID_MAX_LENGTH = 64
 
 
@@ -58,12 +62,17 @@ def sync(request, organisation, meeting_id):
 @member_required()
 def meeting_polls(request, organisation, meeting_id):
     seen = request.GET.get("seen", "")
-    if live.unchanged(organisation.pk, meeting_id, seen):
+    probe = live.probe(organisation.pk, meeting_id, seen)
+    if probe.unchanged:
         return HttpResponse(status=204)
-    context = poll_list_context(request, organisation, meeting_id, _session_param(request))
-    if context["refresh"] and seen == context["seen"]:
-        return HttpResponse(status=204)
-    return render(request, "meeting_detail.html#poll-refresh", context)
+    session_id = _session_param(request)
+
+    def build():
+        context = poll_list_context(request, organisation, meeting_id, session_id)
+        return "meeting_detail.html#poll-refresh", context, True
+
+    name = f"list:{organisation.pk}:{meeting_id}:{session_id}"
+    return _shared_fragment(request, name, probe, seen, build)
 
 
 @require_GET
@@ -72,13 +81,51 @@ def poll_results(request, organisation, pk):
     # The page names the poll's meeting, so that an unchanged poll costs no database read.
     meeting_id = request.GET.get("meeting", "")[:MEETING_ID_MAX_LENGTH]
     seen = request.GET.get("seen", "")
-    if meeting_id and live.unchanged(organisation.pk, meeting_id, seen):
+    probe = live.probe(organisation.pk, meeting_id, seen) if meeting_id else live.NO_PROBE
+    if probe.unchanged:
         return HttpResponse(status=204)
-    poll, version = poll_and_version(organisation, pk, meeting_id)
-    context = poll_context(request, poll, version, _session_param(request))
+    session_id = _session_param(request)
+
+    def build():
+        poll, version = poll_and_version(organisation, pk, meeting_id)
+        context = poll_context(request, poll, version, session_id)
+        # Only a page that named the right meeting may share what it got.
+        return "poll_card.html#results", context, poll.meeting_id == meeting_id
+
+    name = f"poll:{organisation.pk}:{pk}:{meeting_id}:{session_id}"
+    return _shared_fragment(request, name, probe, seen, build)
+
+
+def _shared_fragment(request, name, probe, seen, build):
+    """Return the fragment of the results that `probe` found, rendered once for every member
+    with the same role: after a change, every open page asks for the same HTML.
+
+    `build` returns the template, its context, and whether the result may be shared.
+    """
+    key = ""
+    if probe.current:
+        is_host = request.user.membership.allows(Membership.Role.HOST)
+        digest = hashlib.blake2s(f"{name}:{is_host}:{probe.current}".encode()).hexdigest()
+        key = f"fragment:{digest}"
+        stored = cache.get(key)
+        if stored is not None:
+            return _from_store(stored, seen)
+
+    template, context, shareable = build()
     if context["refresh"] and seen == context["seen"]:
         return HttpResponse(status=204)
-    return render(request, "poll_card.html#results", context)
+    response = render(request, template, context)
+    if key and shareable:
+        stored = (context["seen"], context["refresh"], response.content)
+        cache.set(key, stored, FRAGMENT_SECONDS)
+    return response
+
+
+def _from_store(stored, seen):
+    stored_seen, refresh, body = stored
+    if refresh and stored_seen == seen:
+        return HttpResponse(status=204)
+    return HttpResponse(body)
 
 
 @require_GET

@@ -2,6 +2,7 @@
 and the constant number of writes per recorded update."""
 
 import json
+import re
 import threading
 import time
 from contextlib import contextmanager
@@ -11,13 +12,14 @@ import pytest
 from django.core.cache import caches
 from django.db import connection
 from django.db.models import F
+from django.test import Client
 from django.test.signals import template_rendered
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from polls import live, snapshots
 from polls.feed import parse_update
-from polls.models import MeetingFeed, Poll
+from polls.models import MeetingFeed, Membership, Poll
 from tests.test_live_views import results_url, sync, update
 from tests.test_views import launch
 
@@ -160,7 +162,7 @@ def test_quiet_feed_is_noticed_without_a_write(moderator_client, live_poll):
     key = f"results-reported:{live_poll.organisation_id}:{live_poll.meeting_id}"
     caches["default"].set(key, time.time() - 40)
 
-    assert not live.unchanged(live_poll.organisation_id, live_poll.meeting_id, seen)
+    assert not live.probe(live_poll.organisation_id, live_poll.meeting_id, seen).unchanged
 
 
 def test_report_after_a_silence_changes_the_version(moderator_client, live_poll):
@@ -187,7 +189,7 @@ def test_version_of_another_meeting_is_not_accepted(moderator_client, live_poll,
     seen = moderator_client.get(refresh_url(live_poll), **HTMX).context["seen"]
     other = sandbox.idle_meeting_id()
 
-    assert not live.unchanged(live_poll.organisation_id, other, seen)
+    assert not live.probe(live_poll.organisation_id, other, seen).unchanged
 
 
 @pytest.mark.parametrize("garbage", ["", ".", "abc", ".live", "abc."])
@@ -243,3 +245,68 @@ def test_wrong_meeting_in_the_address_still_renders(moderator_client, live_poll,
     assert seen.split(".")[0] == live.results_version(
         live_poll.organisation_id, live_poll.meeting_id
     )
+
+
+@pytest.fixture
+def second_host(client, django_user_model, organisation):
+    """Another host of the organisation, with a browser of its own."""
+    user = django_user_model.objects.create_user("second-host", password="a long passphrase")
+    Membership.objects.create(user=user, organisation=organisation, role=Membership.Role.HOST)
+    other = Client()
+    other.force_login(user)
+    return other
+
+
+def test_fragment_after_a_change_is_rendered_once(moderator_client, second_host, live_poll):
+    seen = moderator_client.get(refresh_url(live_poll), **HTMX).context["seen"]
+    sync(moderator_client, live_poll.meeting_id, update(counts=(1, 1)))
+    first = moderator_client.get(refresh_url(live_poll, seen), **HTMX)
+
+    with cost_recorder() as cost:
+        second = second_host.get(refresh_url(live_poll, seen), **HTMX)
+
+    assert first.status_code == second.status_code == 200
+    assert second.content == first.content
+    assert cost["templates"] == []
+    sql = [query["sql"] for query in cost["queries"].captured_queries]
+    assert all("polls_poll" not in statement for statement in sql)
+
+
+def test_shared_fragment_is_kept_per_role(moderator_client, viewer, live_poll):
+    viewer_client = Client()
+    viewer_client.force_login(viewer)
+    host_view = moderator_client.get(refresh_url(live_poll), **HTMX)
+    url = reverse("meeting_polls", args=[live_poll.meeting_id])
+    url += f"?session={live_poll.live_session_id}"
+
+    host_list = moderator_client.get(url, **HTMX).content.decode()
+    viewer_list = viewer_client.get(url, **HTMX).content.decode()
+
+    assert host_view.status_code == 200
+    assert "export.csv" in host_list
+    assert "export.csv" not in viewer_list
+
+
+def test_shared_fragment_returns_204_to_its_own_page(moderator_client, second_host, live_poll):
+    moderator_client.get(refresh_url(live_poll), **HTMX)
+    stored = second_host.get(refresh_url(live_poll), **HTMX)
+    seen = re.search(r"seen=([^\"&]+)", stored.content.decode()).group(1)
+
+    again = second_host.get(refresh_url(live_poll, seen), **HTMX)
+
+    assert again.status_code == 204
+
+
+def test_wrong_meeting_result_is_not_shared(moderator_client, second_host, live_poll, sandbox):
+    other = sandbox.idle_meeting_id()
+    wrong = refresh_url(live_poll).replace(live_poll.meeting_id, other)
+    MeetingFeed.objects.create(
+        organisation_id=live_poll.organisation_id, meeting_id=other, session_id="s"
+    )
+    sync(moderator_client, other, update(poll_id="rtk-poll-2", counts=(0, 1)))
+    moderator_client.get(wrong, **HTMX)
+    sync(moderator_client, live_poll.meeting_id, update(counts=(4, 4)))
+
+    response = second_host.get(wrong, **HTMX)
+
+    assert "<strong>8</strong> votes in total" in response.content.decode()
