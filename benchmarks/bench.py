@@ -25,7 +25,6 @@ import os
 import platform
 import random
 import secrets
-import signal
 import sys
 import time
 from datetime import UTC, datetime
@@ -61,29 +60,31 @@ def parse_args(argv):
     )
     parser.add_argument(
         "--phase-seconds",
-        type=_bounded(5, 120),
+        type=setup.bounded_int(5, 120),
         default=20,
         help="length of each timed phase at each scale, in seconds (default 20)",
     )
     parser.add_argument(
         "--delay-ms",
-        type=_bounded(0, 2000),
+        type=setup.bounded_int(0, 2000),
         default=100,
         help="delay the sandbox adds to every Cloudflare API request, in ms (default 100)",
     )
     parser.add_argument(
         "--fresh-seconds",
-        type=_bounded(1, 300),
+        type=setup.bounded_int(1, 300),
         default=10,
         help="REALTIMEKIT_READ_FRESH_SECONDS of the served dashboard (default 10)",
     )
-    parser.add_argument("--workers", type=_bounded(1, 16), default=4, help="gunicorn workers")
     parser.add_argument(
-        "--threads", type=_bounded(1, 32), default=8, help="threads per gunicorn worker"
+        "--workers", type=setup.bounded_int(1, 16), default=4, help="gunicorn workers"
+    )
+    parser.add_argument(
+        "--threads", type=setup.bounded_int(1, 32), default=8, help="threads per gunicorn worker"
     )
     parser.add_argument(
         "--browser-votes",
-        type=_bounded(0, 200),
+        type=setup.bounded_int(0, 200),
         default=20,
         help="votes timed in Chromium, one at a time; 0 skips the browser (default 20)",
     )
@@ -96,39 +97,11 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
-def _bounded(low, high):
-    def parse(text):
-        value = int(text)
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"must be from {low} to {high}, got {value}")
-        return value
-
-    return parse
-
-
 def main(argv=None):
     args = parse_args(argv)
-    signal.signal(signal.SIGINT, _interrupt)
-    signal.signal(signal.SIGTERM, _interrupt)
-    environment = setup.create_environment(prefix="bench-")
-    keep_logs = False
-    try:
-        results = run(args, environment)
-        keep_logs = bool(results.errors())
-        return 1 if keep_logs else 0
-    except setup.SetupError as error:
-        print(f"Setup failed: {error}", file=sys.stderr)
-        keep_logs = True
-        return 2
-    except KeyboardInterrupt:
-        print("Interrupted: stopping the servers and cleaning up.", file=sys.stderr)
-        return 130
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        environment.close(keep_logs=keep_logs)
-        if keep_logs:
-            print(f"Server logs kept in {environment.temp_dir}", file=sys.stderr)
+    return setup.run_program(
+        lambda environment: 1 if run(args, environment).errors() else 0, prefix="bench-"
+    )
 
 
 def run(args, environment):
@@ -370,10 +343,6 @@ def _print_summary(results):
 
 def _announce(text):
     print(f"  {time.strftime('%H:%M:%S')} {text}", flush=True)
-
-
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

@@ -17,8 +17,6 @@ import os
 import platform
 import random
 import secrets
-import shutil
-import signal
 import sys
 import time
 from pathlib import Path
@@ -66,17 +64,20 @@ def parse_args(argv):
         "faults, then check for HTTP 500s, duplicate polls and gaps.",
     )
     parser.add_argument(
-        "--seconds", type=_bounded_int(5, 3600), default=180, help="length of the load, in seconds"
+        "--seconds",
+        type=setup.bounded_int(5, 3600),
+        default=180,
+        help="length of the load, in seconds",
     )
     parser.add_argument(
         "--moderators",
-        type=_bounded_int(1, 50),
+        type=setup.bounded_int(1, 50),
         default=6,
         help="moderator threads, one login each",
     )
     parser.add_argument(
         "--observers",
-        type=_bounded_int(1, 10),
+        type=setup.bounded_int(1, 10),
         default=3,
         help="observer threads, each with a page on every live meeting that forwards votes",
     )
@@ -88,10 +89,10 @@ def parse_args(argv):
         "Django's threaded runserver",
     )
     parser.add_argument(
-        "--workers", type=_bounded_int(1, 16), default=3, help="gunicorn worker processes"
+        "--workers", type=setup.bounded_int(1, 16), default=3, help="gunicorn worker processes"
     )
     parser.add_argument(
-        "--threads", type=_bounded_int(1, 32), default=4, help="threads per gunicorn worker"
+        "--threads", type=setup.bounded_int(1, 32), default=4, help="threads per gunicorn worker"
     )
     parser.add_argument(
         "--seed", type=int, default=None, help="seed of the random choices; random by default"
@@ -105,16 +106,6 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
-def _bounded_int(low, high):
-    def parse(text):
-        value = int(text)
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"must be from {low} to {high}, got {value}")
-        return value
-
-    return parse
-
-
 def main(argv=None):
     args = parse_args(argv)
     if args.server == "gunicorn" and importlib.util.find_spec("gunicorn") is None:
@@ -125,30 +116,7 @@ def main(argv=None):
         )
         return 2
 
-    # Set explicitly: a shell that starts a program in the background makes it ignore SIGINT.
-    signal.signal(signal.SIGINT, _interrupt)
-    signal.signal(signal.SIGTERM, _interrupt)
-    environment = setup.create_environment()
-    keep_logs = False
-    try:
-        passed = run(args, environment)
-        keep_logs = not passed
-        return 0 if passed else 1
-    except setup.SetupError as error:
-        print(f"Setup failed: {error}", file=sys.stderr)
-        keep_logs = True
-        return 2
-    except KeyboardInterrupt:
-        print("Interrupted: stopping the servers and cleaning up.", file=sys.stderr)
-        return 130
-    finally:
-        # A second Ctrl-C would leave the servers or the database behind.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        environment.close(keep_logs=keep_logs)
-        if keep_logs:
-            _remove_all_but_logs(environment.temp_dir)
-            print(f"Logs kept in {environment.temp_dir}", file=sys.stderr)
+    return setup.run_program(lambda environment: 0 if run(args, environment) else 1, prefix="soak-")
 
 
 def run(args, environment):
@@ -460,22 +428,6 @@ def _print_log_records(log_path, *, has_500s):
     print("\n".join(lines) if lines else "(none: the log has no record of them)")
     if truncated:
         print(f"(cut short; the whole log is {log_path})")
-
-
-def _remove_all_but_logs(folder):
-    if not folder.exists():
-        return
-    for path in folder.iterdir():
-        if path.suffix == ".log":
-            continue
-        if path.is_dir():
-            shutil.rmtree(path)
-        else:
-            path.unlink()
-
-
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

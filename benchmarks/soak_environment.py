@@ -5,9 +5,11 @@ Everything here is created for one run and removed by `Environment.close`, which
 and the benchmark call in a `finally` block, so Ctrl-C and errors clean up too.
 """
 
+import argparse
 import os
 import secrets
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -402,3 +404,62 @@ def _run_cleanup_step(description, function, *args):
         function(*args)
     except Exception as error:  # noqa: BLE001 - every cleanup step runs, and each failure is shown
         print(f"Cleanup: could not {description}: {error}", file=sys.stderr)
+
+
+def run_program(body, *, prefix):
+    """Run `body(environment)` in a new Environment, clean up, and return the exit status.
+
+    `body` returns 0 when the run passed and 1 when it failed. A SetupError gives 2 and Ctrl-C
+    or SIGTERM 130. After 1 or 2 the servers' logs stay in the temporary folder, and only they.
+    """
+    # Set explicitly: a shell that starts a program in the background makes it ignore SIGINT.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+    environment = create_environment(prefix=prefix)
+    status = 2
+    try:
+        status = body(environment)
+    except SetupError as error:
+        print(f"Setup failed: {error}", file=sys.stderr)
+        status = 2
+    except KeyboardInterrupt:
+        print("Interrupted: stopping the servers and cleaning up.", file=sys.stderr)
+        status = 130
+    finally:
+        # A second Ctrl-C would leave the servers or the database behind.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        keep_logs = status in (1, 2)
+        environment.close(keep_logs=keep_logs)
+        if keep_logs:
+            _remove_all_but_logs(environment.temp_dir)
+            print(f"Logs kept in {environment.temp_dir}", file=sys.stderr)
+    return status
+
+
+def bounded_int(low, high):
+    """Return an argparse type for a whole number from `low` to `high`."""
+
+    def parse(text):
+        value = int(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low} to {high}, got {value}")
+        return value
+
+    return parse
+
+
+def _remove_all_but_logs(folder):
+    if not folder.exists():
+        return
+    for path in folder.iterdir():
+        if path.suffix == ".log":
+            continue
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
