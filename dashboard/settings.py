@@ -116,7 +116,7 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Whether every process that serves the dashboard uses the same cache: true with Redis, or
 # with the local-memory cache in a single process (threads share it). Only then do live
-# fragments learn "nothing changed" from the cache alone; otherwise they ask the database.
+# fragments learn "nothing changed" from the cache alone. Otherwise they read the database.
 CACHE_SHARED = env.bool("CACHE_SHARED", default=bool(_REDIS_URL))
 
 AUTHENTICATION_BACKENDS = ["polls.access.MemberBackend"]

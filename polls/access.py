@@ -33,7 +33,7 @@ def member_required(role=Membership.Role.VIEWER):
 
 class MemberBackend(ModelBackend):
     """Django's model backend, loading a signed-in user together with their membership and
-    organisation: every page needs both, and live fragments are asked for every second."""
+    organisation: every page needs both, and live fragments are requested every second."""
 
     def get_user(self, user_id):
         users = UserModel._default_manager.select_related("membership__organisation")

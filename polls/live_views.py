@@ -98,7 +98,7 @@ def poll_results(request, organisation, pk):
 
 def _shared_fragment(request, name, probe, seen, build):
     """Return the fragment of the results that `probe` found, rendered once for every member
-    with the same role: after a change, every open page asks for the same HTML.
+    with the same role: after a change, every open page requests the same HTML.
 
     `build` returns the template, its context, and whether the result may be shared.
     """

@@ -151,7 +151,7 @@ def _add_observed(organisation, meeting_id, snapshot, session_id):
 
 def _store_counts(poll, options, snapshot, reported_at):
     """Write the options whose counts moved in one statement, then the poll: two writes per
-    update, however many votes it carries."""
+    poll, however many votes it carries."""
     moved = []
     for option, seen in zip(options, snapshot.options, strict=True):
         if option.count != seen.count:
