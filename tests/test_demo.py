@@ -34,12 +34,42 @@ def test_demo_stops_when_the_sandbox_port_is_taken(db):
         taken.listen()
         port = taken.getsockname()[1]
 
-        with pytest.raises(CommandError, match=f"did not start on port {port}"):
+        with pytest.raises(CommandError, match=f"did not start on port {port}") as raised:
             call_command("demo", sandbox_port=port, port=0)
 
+    assert f"SANDBOX_PORT={port + 1}" in str(raised.value)
+    # A demo already running from this database keeps its sandbox's address.
+    assert not Organisation.objects.exists()
+
+
+@override_settings(DEBUG=True)
+def test_demo_stops_when_the_dashboard_port_is_taken(db):
+    sandbox_port = free_port()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        with pytest.raises(CommandError, match=f"Port {port} for the dashboard is in use"):
+            call_command("demo", sandbox_port=sandbox_port, port=port)
+
+    assert not port_is_open(sandbox_port)
+    assert not Organisation.objects.exists()
+
+
+@override_settings(DEBUG=True)
+def test_demo_moderator_points_at_the_sandbox(db, monkeypatch):
+    monkeypatch.setattr(
+        "django.core.management.commands.runserver.Command.handle", lambda *a, **k: None
+    )
+    sandbox_port = free_port()
+
+    call_command("demo", sandbox_port=sandbox_port, port=0)
+
     organisation = Organisation.objects.get()
-    assert organisation.api_base_url == f"http://127.0.0.1:{port}/client/v4"
+    assert organisation.api_base_url == f"http://127.0.0.1:{sandbox_port}/client/v4"
     assert authenticate(username="demo", password="demo").membership.organisation == organisation
+    assert not port_is_open(sandbox_port)
 
 
 def port_is_open(port):
@@ -48,6 +78,14 @@ def port_is_open(port):
     except OSError:
         return False
     return True
+
+
+@pytest.fixture
+def ignored_sigint():
+    """Start the demo with SIGINT ignored, as a shell starts a program in the background."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    yield
+    signal.signal(signal.SIGINT, previous)
 
 
 @pytest.fixture
@@ -81,9 +119,12 @@ def running_demo(tmp_path):
     demo.wait()
 
 
-@pytest.mark.parametrize("stop", ["ctrl_c", "sigterm"])
-def test_demo_serves_and_stops_both_servers(running_demo, stop):
-    demo, sandbox_port, dashboard_port = running_demo
+@pytest.mark.parametrize("stop", ["ctrl_c", "sigterm", "ctrl_c_in_background"])
+def test_demo_serves_and_stops_both_servers(request, stop):
+    # A shell starts a background program with SIGINT ignored; Ctrl-C must still stop both.
+    request.getfixturevalue("ignored_sigint" if stop == "ctrl_c_in_background" else "tmp_path")
+    demo, sandbox_port, dashboard_port = request.getfixturevalue("running_demo")
+    stop = stop.removesuffix("_in_background")
     login = requests.get(f"http://127.0.0.1:{dashboard_port}/login/", timeout=5)
     health = requests.get(f"http://127.0.0.1:{sandbox_port}/sandbox/healthz", timeout=5)
 

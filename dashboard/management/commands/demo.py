@@ -1,6 +1,7 @@
 import os
 import select
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -42,12 +43,19 @@ class Command(BaseCommand):
         # Observer pages load the sandbox's stand-in for RealtimeKit's browser SDK.
         if not settings.REALTIMEKIT_SDK_URL:
             settings.REALTIMEKIT_SDK_URL = f"{sandbox_url}/sandbox/sdk.js"
+        # runserver ends the process at once when its port is taken, which would leave the
+        # sandbox running: the port is checked before anything starts.
+        _check_port_free(port)
         call_command("migrate", interactive=False, verbosity=0)
-        self._set_up_demo_moderator(sandbox_url)
 
         sandbox = self._start_sandbox(sandbox_port)
+        # Only now: a run that fails on a port must not point a running demo at another sandbox.
+        self._set_up_demo_moderator(sandbox_url)
         # SIGTERM (from `kill` or a process manager) then stops the sandbox too, as Ctrl-C does.
+        # Ctrl-C is set explicitly: a shell that starts a program in the background makes it
+        # ignore SIGINT, and the sandbox alone would stop.
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         # A dashboard without its sandbox only shows connection errors, so it stops too.
         threading.Thread(target=self._stop_when_gone, args=(sandbox,), daemon=True).start()
         try:
@@ -119,9 +127,24 @@ class Command(BaseCommand):
             _stop(sandbox)
             raise CommandError(
                 f"The sandbox did not start on port {sandbox_port}: is another program using it? "
-                "Stop that program or set SANDBOX_PORT to a free port, e.g. make demo SANDBOX_PORT=8788."
+                "Stop that program or set SANDBOX_PORT to a free port, e.g. "
+                f"make demo SANDBOX_PORT={sandbox_port + 1}."
             )
         return sandbox
+
+
+def _check_port_free(port):
+    """Raise CommandError when another program listens on the dashboard's port."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            raise CommandError(
+                f"Port {port} for the dashboard is in use: is another program, or another demo, "
+                "using it? Stop that program or set DASHBOARD_PORT to a free port, e.g. "
+                f"make demo DASHBOARD_PORT={port + 1}."
+            ) from None
 
 
 def _exit_on_sigterm(signum, frame):
