@@ -213,10 +213,18 @@ def test_live_votes_outlast_the_session(signed_in, sandbox, live_results, browse
     expect(card.locator(".poll-option").nth(1)).to_contain_text("2 votes · 67%")
     card.get_by_text("Who voted").click()
     expect(card.locator(".voter-lists")).to_contain_text("Bo, Cy")
+    # The names stay on screen while a refresh replaces the list and loads them again.
+    page.evaluate(
+        """() => new MutationObserver(() => {
+            const open = document.querySelector("details.voters[open]");
+            if (open && open.textContent.includes("Show the names")) window.namesBlinked = true;
+        }).observe(document.body, {childList: true, attributes: true, subtree: true})"""
+    )
     vote(sandbox, meeting_id, poll_id, 1, "di")
     expect(card).to_contain_text("4 votes in total", timeout=2000)
     expect(card.locator("details.voters")).to_have_attribute("open", "")
     expect(card.locator(".voter-lists dd").nth(1)).to_have_text("Bo, Cy, Di")
+    assert page.evaluate("window.namesBlinked") is None
 
     second = browser.new_context(base_url=page.url).new_page()
     log_in(second, "host", "a long passphrase")

@@ -73,20 +73,23 @@
   });
 
   // A refresh replaces the results, and with them the lists of voters: those that were open
-  // are opened again.
+  // are opened again with the names they showed, which opening then loads afresh.
   var openVoters = [];
   document.addEventListener("htmx:beforeSwap", function (event) {
     if (event.detail.elt.hasAttribute("data-live")) {
       openVoters = Array.prototype.map.call(
         event.detail.elt.querySelectorAll("details.voters[open]"),
-        function (details) { return details.id; }
+        function (details) {
+          return { id: details.id, names: details.querySelector(".voter-lists").cloneNode(true) };
+        }
       );
     }
   });
   document.addEventListener("htmx:afterSettle", function () {
-    openVoters.forEach(function (id) {
-      var details = document.getElementById(id);
+    openVoters.forEach(function (open) {
+      var details = document.getElementById(open.id);
       if (details) {
+        details.querySelector(".voter-lists").replaceWith(open.names);
         details.open = true;
       }
     });
