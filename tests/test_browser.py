@@ -371,3 +371,24 @@ def test_pages_fit_a_phone_screen(page, organisation, transactional_db, sandbox)
         )
         assert width <= 390, f"{path} is {width} px wide"
         assert title_width > 100, f"a first column on {path} is only {title_width} px wide"
+
+
+def test_waiting_tab_stops_when_the_session_ends(signed_in, sandbox, live_results):
+    first = signed_in
+    meeting_id = sandbox.live_meeting_id()
+    first.goto(f"/meetings/{meeting_id}/")
+    expect(first.locator("#observer")).to_contain_text("Live results: on")
+    second = first.context.new_page()
+    token_requests = []
+    second.on("request", lambda request: "/observer/" in request.url and token_requests.append(1))
+    second.goto(f"/meetings/{meeting_id}/")
+    expect(second.locator("#observer")).to_contain_text("another tab of this browser")
+
+    sandbox.control("DELETE", f"/meetings/{meeting_id}/session")
+    expect(second.locator("#observer")).to_have_text(
+        "Live results: the session has ended.", timeout=5000
+    )
+    first.close()
+    second.wait_for_timeout(1000)
+
+    assert token_requests == []

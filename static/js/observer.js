@@ -264,15 +264,33 @@
   // One page per browser observes a meeting: the others wait, and the next one takes over when
   // it closes. Two pages joining with the same participant would push each other out.
   if (navigator.locks) {
+    var waiting = new AbortController();
     var waitingNote = setTimeout(function () {
       say("another tab of this browser forwards this meeting's votes; this one takes over if " +
         "that tab closes.");
     }, 500);
-    navigator.locks.request("poll-dashboard-observer " + config.syncUrl, function () {
-      clearTimeout(waitingNote);
-      connect(false);
-      // Held until the page goes away.
-      return new Promise(function () {});
+    navigator.locks.request(
+      "poll-dashboard-observer " + config.syncUrl,
+      { signal: waiting.signal },
+      function () {
+        waiting = null;
+        clearTimeout(waitingNote);
+        connect(false);
+        // Held until the page goes away.
+        return new Promise(function () {});
+      }
+    ).catch(function () {
+      // The wait was given up below.
+    });
+    // A waiting page learns of the session's end from its refreshing results, and then has
+    // nothing left to take over.
+    document.addEventListener("htmx:afterSettle", function () {
+      if (waiting && document.querySelector(".freshness-ended, #live-session .idle")) {
+        waiting.abort();
+        waiting = null;
+        clearTimeout(waitingNote);
+        say("the session has ended.");
+      }
     });
   } else {
     connect(false);
