@@ -19,6 +19,7 @@ import random
 import secrets
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -150,32 +151,20 @@ def run(args, environment):
     stats = RequestStats()
     launches = LaunchBook(run_id)
     budget = _call_budget(args, clock)
-    injector, voter, threads = _start_load(
-        args,
-        seed,
-        run_id,
-        clock,
-        stats,
-        budget,
-        launches,
-        usernames,
-        password,
-        sandbox_url,
-        dashboard_url,
+    load = Load(
+        args=args,
+        seed=seed,
+        clock=clock,
+        stats=stats,
+        budget=budget,
+        usernames=usernames,
+        password=password,
+        sandbox_url=sandbox_url,
+        dashboard_url=dashboard_url,
     )
+    injector, voter, threads = _start_load(load, run_id, launches)
     observer_stats = ObserverStats()
-    observers = _start_observers(
-        args,
-        seed,
-        clock,
-        stats,
-        observer_stats,
-        budget,
-        usernames,
-        password,
-        sandbox_url,
-        dashboard_url,
-    )
+    observers = _start_observers(load, observer_stats)
     try:
         _wait_with_progress(clock, stats, launches)
     finally:
@@ -258,19 +247,23 @@ def _call_budget(args, clock):
     )
 
 
-def _start_load(
-    args,
-    seed,
-    run_id,
-    clock,
-    stats,
-    budget,
-    launches,
-    usernames,
-    password,
-    sandbox_url,
-    dashboard_url,
-):
+@dataclass(frozen=True)
+class Load:
+    """What every thread of the load shares: the options, the seed of its random choices, the
+    run's clock, statistics and call budget, the moderators' logins and the two servers."""
+
+    args: argparse.Namespace
+    seed: int
+    clock: Clock
+    stats: RequestStats
+    budget: CallBudget
+    usernames: list
+    password: str
+    sandbox_url: str
+    dashboard_url: str
+
+
+def _start_load(load, run_id, launches):
     from sandbox import seed as sandbox_seed
 
     active_meetings = [
@@ -279,28 +272,28 @@ def _start_load(
     moderators = [
         Moderator(
             username=username,
-            password=password,
-            base_url=dashboard_url,
-            clock=clock,
-            stats=stats,
-            budget=budget,
+            password=load.password,
+            base_url=load.dashboard_url,
+            clock=load.clock,
+            stats=load.stats,
+            budget=load.budget,
             launches=launches,
-            rng=_seeded_random(seed + number),
+            rng=_seeded_random(load.seed + number),
             meeting_ids=active_meetings,
         )
-        for number, username in enumerate(usernames, start=1)
+        for number, username in enumerate(load.usernames, start=1)
     ]
     injector = FaultInjector(
-        control=SandboxControl(sandbox_url),
-        clock=clock,
-        rng=_seeded_random(seed - 1),
-        stats=stats,
+        control=SandboxControl(load.sandbox_url),
+        clock=load.clock,
+        rng=_seeded_random(load.seed - 1),
+        stats=load.stats,
     )
     voter = Voter(
-        control=SandboxControl(sandbox_url),
-        clock=clock,
-        rng=_seeded_random(seed - 2),
-        stats=stats,
+        control=SandboxControl(load.sandbox_url),
+        clock=load.clock,
+        rng=_seeded_random(load.seed - 2),
+        stats=load.stats,
         question_prefix=launches.question_prefix,
         run_id=run_id,
     )
@@ -310,37 +303,26 @@ def _start_load(
     return injector, voter, threads
 
 
-def _start_observers(
-    args,
-    seed,
-    clock,
-    stats,
-    observer_stats,
-    budget,
-    usernames,
-    password,
-    sandbox_url,
-    dashboard_url,
-):
+def _start_observers(load, observer_stats):
     """Start the observers, each with a page on every meeting that has a live session."""
-    meetings = SandboxControl(sandbox_url).json("GET", "/meetings")["meetings"]
+    meetings = SandboxControl(load.sandbox_url).json("GET", "/meetings")["meetings"]
     live_meetings = [meeting["id"] for meeting in meetings if meeting["session"]]
     observers = [
         Observer(
             name=f"observer {number}",
             username=username,
-            password=password,
-            base_url=dashboard_url,
+            password=load.password,
+            base_url=load.dashboard_url,
             meeting_ids=live_meetings,
-            clock=clock,
-            budget=budget,
-            request_stats=stats,
+            clock=load.clock,
+            budget=load.budget,
+            request_stats=load.stats,
             stats=observer_stats,
-            rng=_seeded_random(seed + 1000 + number),
+            rng=_seeded_random(load.seed + 1000 + number),
             injects_join_failures=second_browser,
         )
         for number, (username, second_browser) in enumerate(
-            _observer_logins(usernames, args.observers), start=1
+            _observer_logins(load.usernames, load.args.observers), start=1
         )
     ]
     for observer in observers:
