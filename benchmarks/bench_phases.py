@@ -240,7 +240,7 @@ def heartbeat(client, meeting_id, deadline, book):
 def measure_fragments(context, moderators, seconds, poll, *, changer_total=None):
     """Let moderators poll the poll's live results every second for `seconds`. Half a second
     after a fragment, a moderator sometimes requests the baseline view too, so that the
-    baseline sees the same load at no more than BASELINE_PER_SECOND requests a second.
+    baseline runs under the same load at no more than BASELINE_PER_SECOND requests a second.
 
     With `changer_total`, one observer forwards a new state with one more vote every
     FORWARD_INTERVAL_SECONDS, starting above that total, so most fragments find a change.

@@ -213,8 +213,20 @@ def _overhead_row(results):
 
 def render(results):
     """Return the whole report as Markdown."""
+    lines = [*_header(results), *_targets(results), "## How cost grows", ""]
+    lines += _upstream_table(results)
+    lines += _unchanged_table(results)
+    lines += _changed_table(results)
+    lines += _forward_tables(results)
+    lines += _browser_table(results)
+    lines += _transfer_table(results)
+    lines += _errors(results)
+    return "\n".join(lines) + "\n"
+
+
+def _header(results):
     setup = results.setup
-    lines = [
+    return [
         "# Benchmark results",
         "",
         f"Written by `make bench` ({setup['command']}) on {setup['date']}, in "
@@ -232,6 +244,11 @@ def render(results):
         "baseline is the count with the fewest moderators; for times it is the p95 server time "
         "of the bare view returning a constant, requested by the same clients in the same phase.",
         "",
+    ]
+
+
+def _targets(results):
+    lines = [
         "## Targets",
         "",
         "| what | measured | target | ratio to baseline | met |",
@@ -240,15 +257,7 @@ def render(results):
     for row in target_rows(results):
         verdict = {True: "yes", False: "**no**", None: "not measured"}[row.met]
         lines.append(f"| {row.what} | {row.measured} | {row.target} | {row.ratio} | {verdict} |")
-    lines += ["", "## How cost grows", ""]
-    lines += _upstream_table(results)
-    lines += _unchanged_table(results)
-    lines += _changed_table(results)
-    lines += _forward_tables(results)
-    lines += _browser_table(results)
-    lines += _transfer_table(results)
-    lines += _errors(results)
-    return "\n".join(lines) + "\n"
+    return [*lines, ""]
 
 
 def _upstream_table(results):

@@ -27,7 +27,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
         "NAME": os.path.join(tempfile.gettempdir(), f"poll-dashboard-test-{os.getpid()}.sqlite3")
     }
 # Tests change the sandbox's sessions and read them back at once, so reads are not reused
-# between requests; the tests of the shared reads turn the window on where they need it.
+# between requests. The tests of the shared reads turn the window on where they need it.
 REALTIMEKIT_READ_FRESH_SECONDS = 0
 # The suite runs in one process, so the local-memory cache is shared by all its threads.
 CACHE_SHARED = True

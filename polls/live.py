@@ -126,9 +126,11 @@ def token(version, fresh):
 
 @dataclass(frozen=True)
 class Probe:
-    """What the cache alone tells about a meeting's results: whether a page that shows the
-    token `seen` is up to date, and `current`, the results version with how fresh the last
-    report is, or "" when the cache does not have both."""
+    """A meeting's results as the cache alone records them.
+
+    `unchanged` is whether a page that shows the token `seen` is up to date. `current` is the
+    results version with how fresh the last report is, or "" when the cache lacks either.
+    """
 
     unchanged: bool
     current: str
@@ -152,7 +154,7 @@ def probe(organisation_id, meeting_id, seen):
     if not seen_version or seen_version != version:
         return Probe(False, current)
     # "waiting", "ended" and "past" end only with a report or a new session, which change the
-    # version. "live" and "quiet" change with time, as the report time tells.
+    # version. "live" and "quiet" change with time, as the report time shows.
     unchanged = seen_key in ("waiting", "ended", "past") or bool(since and seen_key == since)
     return Probe(unchanged, current)
 

@@ -291,7 +291,8 @@ def parse_rate_limit(headers):
 
     Cloudflare sends them in the format of an IETF draft, e.g.
     `Ratelimit: "default";r=1187;t=253` with `Ratelimit-Policy: "default";q=1200;w=300`. Items
-    that are malformed are skipped, so this never raises. When several limits are listed, the
+    that do not match the format are skipped rather than raised on (tested with malformed
+    values). When several limits are listed, the
     one with the fewest requests remaining is the one that blocks first.
     """
     limits = _limit_items(headers.get("Ratelimit", ""), "r", "t")

@@ -23,7 +23,8 @@ def admin_client(client, admin):
 
 @pytest.fixture
 def quiet_organisation(organisation):
-    """The organisation with no observer preset, so opening the Connection page calls nobody."""
+    """The organisation with no observer preset, so opening the Connection page makes no call
+    to Cloudflare."""
     organisation.observer_preset = ""
     organisation.save()
     return organisation

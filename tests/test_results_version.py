@@ -226,7 +226,7 @@ def test_unshared_cache_asks_the_database(settings, moderator_client, live_poll)
     seen = moderator_client.get(refresh_url(live_poll), **HTMX).context["seen"]
 
     unchanged = moderator_client.get(refresh_url(live_poll, seen), **HTMX)
-    # Another process recorded an update: this process's cache knows nothing of it.
+    # Another process recorded an update, which this process's cache does not contain.
     Poll.objects.filter(pk=live_poll.pk).update(version=F("version") + 1)
     changed = moderator_client.get(refresh_url(live_poll, seen), **HTMX)
 
